@@ -1,0 +1,227 @@
+/**
+ * @module
+ * kvdb's embedded API: `openDatabase(dir)` returns a {@link Database}. This facade owns
+ * the user-facing rules — keys are non-empty, well-formed UTF-8 strings within a size
+ * limit, values are bytes (strings are stored as their UTF-8) — and turns them into the
+ * engine's byte-level operations. The REST server and the CLI call only this API.
+ *
+ * User keys live below the byte 0xFF: UTF-8 never contains it, so keys starting with
+ * 0xFF form an internal namespace (secondary indexes) that no user key can reach.
+ */
+import { Engine, type EngineOp } from "./engine/engine.ts";
+import { KvdbError } from "./engine/errors.ts";
+import { compareBytes, fromUtf8, prefixEnd, utf8 } from "./engine/coding.ts";
+import { KIND_DELETE, KIND_PUT } from "./engine/iterator.ts";
+import type { Database, DatabaseOptions, DatabaseStats, ScanOptions, SyncMode, WriteOp } from "./types.ts";
+
+export type { Database, DatabaseOptions, DatabaseStats, ScanOptions, SyncMode, WriteOp } from "./types.ts";
+export { KvdbError, type ErrorCode } from "./engine/errors.ts";
+
+export const DEFAULT_MAX_KEY_BYTES = 4096;
+export const DEFAULT_MAX_VALUE_BYTES = 16 * 1024 * 1024;
+
+/** The first byte of the internal namespace: every user key sorts below it. */
+const USER_KEYSPACE_END = new Uint8Array([0xff]);
+
+export async function openDatabase(dir: string, options: DatabaseOptions = {}): Promise<Database> {
+  if (typeof dir !== "string" || dir.length === 0) throw new KvdbError("INVALID_ARGUMENT", "a data directory path is required");
+  const engine = await Engine.open(dir, {
+    fs: options.fs,
+    sync: options.sync,
+    memtableBytes: options.memtableBytes,
+    blockSize: options.blockSize,
+    bloomBitsPerKey: options.bloomBitsPerKey,
+  });
+  return new KvDatabase(engine, options);
+}
+
+class KvDatabase implements Database {
+  private readonly maxKeyBytes: number;
+  private readonly maxValueBytes: number;
+
+  constructor(
+    private readonly engine: Engine,
+    options: DatabaseOptions,
+  ) {
+    this.maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
+    this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+  }
+
+  get dir(): string {
+    return this.engine.dir;
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const value = this.engine.get(this.encodeKey(key));
+    // A copy: the stored bytes belong to the MemTable or a mapped table.
+    return value?.slice();
+  }
+
+  put(key: string, value: Uint8Array | string): Promise<void> {
+    try {
+      return this.engine.write([{ kind: KIND_PUT, key: this.encodeKey(key), value: this.encodeValue(value) }]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  delete(key: string): Promise<void> {
+    try {
+      return this.engine.write([{ kind: KIND_DELETE, key: this.encodeKey(key), value: EMPTY }]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  write(ops: WriteOp[]): Promise<void> {
+    try {
+      return this.engine.write(this.encodeOps(ops));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Validates every op before any is applied: a bad op rejects the whole batch. */
+  private encodeOps(ops: WriteOp[]): EngineOp[] {
+    if (!Array.isArray(ops)) throw new KvdbError("INVALID_ARGUMENT", "write() takes an array of ops");
+    return ops.map((op, i) => {
+      const at = `ops[${i}]`;
+      if (op === null || typeof op !== "object") throw new KvdbError("INVALID_ARGUMENT", `${at}: not an object`);
+      if (op.type === "put") return { kind: KIND_PUT, key: this.encodeKey(op.key, at), value: this.encodeValue(op.value, at) };
+      if (op.type === "delete") return { kind: KIND_DELETE, key: this.encodeKey(op.key, at), value: EMPTY };
+      throw new KvdbError("INVALID_ARGUMENT", `${at}: type must be "put" or "delete"`);
+    });
+  }
+
+  scan(options: ScanOptions = {}): AsyncIterable<[string, Uint8Array]> {
+    const bounds = this.scanBounds(options);
+    const limit = scanLimit(options.limit);
+    const engine = this.engine;
+    return {
+      async *[Symbol.asyncIterator]() {
+        if (!bounds || limit === 0) return;
+        const view = engine.readView();
+        try {
+          const it = view.iterator(bounds.lower, bounds.upper);
+          if (options.reverse) it.seekToLast();
+          else it.seekToFirst();
+          for (let n = 0; it.valid() && n < limit; n++) {
+            yield [fromUtf8(it.key()), it.value().slice()];
+            if (options.reverse) it.prev();
+            else it.next();
+          }
+        } finally {
+          view.release();
+        }
+      },
+    };
+  }
+
+  /** Intersects prefix, start and end into [lower, upper); undefined when empty. */
+  private scanBounds(options: ScanOptions): { lower: Uint8Array | undefined; upper: Uint8Array } | undefined {
+    if (options === null || typeof options !== "object") throw new KvdbError("INVALID_ARGUMENT", "scan options must be an object");
+    let lower: Uint8Array | undefined;
+    let upper: Uint8Array = USER_KEYSPACE_END;
+    const raise = (b: Uint8Array) => {
+      if (!lower || compareBytes(b, lower) > 0) lower = b;
+    };
+    const cap = (b: Uint8Array) => {
+      if (compareBytes(b, upper) < 0) upper = b;
+    };
+    if (options.prefix !== undefined) {
+      const p = this.encodeBound(options.prefix, "prefix");
+      raise(p);
+      const end = prefixEnd(p);
+      if (end) cap(end);
+    }
+    if (options.start !== undefined) raise(this.encodeBound(options.start, "start"));
+    if (options.end !== undefined) cap(this.encodeBound(options.end, "end"));
+    if (lower && compareBytes(lower, upper) >= 0) return undefined;
+    return { lower, upper };
+  }
+
+  private encodeBound(s: unknown, name: string): Uint8Array {
+    if (typeof s !== "string" || !s.isWellFormed()) {
+      throw new KvdbError("INVALID_ARGUMENT", `scan ${name} must be a well-formed string`);
+    }
+    return utf8(s);
+  }
+
+  private encodeKey(key: unknown, at = "key"): Uint8Array {
+    if (typeof key !== "string") throw new KvdbError("INVALID_KEY", `${at}: a key must be a string`);
+    if (key.length === 0) throw new KvdbError("INVALID_KEY", `${at}: a key must not be empty`);
+    if (!key.isWellFormed()) throw new KvdbError("INVALID_KEY", `${at}: a key must be valid Unicode (lone surrogate)`);
+    const bytes = utf8(key);
+    if (bytes.length > this.maxKeyBytes) {
+      throw new KvdbError("INVALID_KEY", `${at}: key is ${bytes.length} bytes, the maximum is ${this.maxKeyBytes}`);
+    }
+    return bytes;
+  }
+
+  private encodeValue(value: unknown, at = "value"): Uint8Array {
+    let bytes: Uint8Array;
+    if (typeof value === "string") bytes = utf8(value);
+    // A copy: the caller may reuse its buffer after the write resolves.
+    else if (value instanceof Uint8Array) bytes = value.slice();
+    else throw new KvdbError("INVALID_VALUE", `${at}: a value must be a string or a Uint8Array`);
+    if (bytes.length > this.maxValueBytes) {
+      throw new KvdbError("TOO_LARGE", `${at}: value is ${bytes.length} bytes, the maximum is ${this.maxValueBytes}`);
+    }
+    return bytes;
+  }
+
+  stats(): DatabaseStats {
+    const e = this.engine;
+    const s = e.snapshotState();
+    const c = e.counters;
+    const levels = s.levels.map((files, level) => ({ level, files: files.length, bytes: files.reduce((n, f) => n + f.size, 0) }));
+    return {
+      dir: e.dir,
+      sync: e.options.sync,
+      sequence: s.lastSeq,
+      memtables: { activeEntries: s.activeEntries, activeBytes: s.activeBytes, immutable: s.frozenCount, immutableBytes: s.frozenBytes },
+      wal: {
+        fileNumber: s.walNumber,
+        bytes: s.walBytes,
+        appends: c.walAppends,
+        syncs: c.walSyncs,
+        batchesWritten: c.batchesWritten,
+        recoveredBatches: c.recoveredBatches,
+        recoveredBytes: c.recoveredBytes,
+        truncatedBytes: c.truncatedBytes,
+      },
+      sstables: {
+        files: levels.reduce((n, l) => n + l.files, 0),
+        bytes: levels.reduce((n, l) => n + l.bytes, 0),
+        levels,
+      },
+      flushes: c.flushes,
+      compactions: c.compactions,
+      writes: { puts: c.puts, deletes: c.deletes, batches: c.batches, userBytes: c.userBytes, stalls: c.stalls },
+      reads: { gets: c.gets, scans: c.scans, bloomSkips: c.bloomSkips },
+    };
+  }
+
+  flush(): Promise<void> {
+    return this.engine.flush();
+  }
+
+  /** Until leveled compaction lands, a manual compaction makes the MemTable durable in a table. */
+  compact(): Promise<void> {
+    return this.engine.flush();
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function scanLimit(limit: unknown): number {
+  if (limit === undefined) return Infinity;
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 0) {
+    throw new KvdbError("INVALID_ARGUMENT", `scan limit must be a non-negative integer, got ${String(limit)}`);
+  }
+  return limit;
+}

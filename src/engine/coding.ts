@@ -1,0 +1,209 @@
+/**
+ * @module
+ * Leaf helpers for byte encodings shared by every on-disk format: little-endian
+ * fixed-width integers, LEB128 varints, UTF-8 and byte-order comparison.
+ * Decoders take a {@link Reader} that checks every length against the buffer, so a
+ * corrupt length becomes an error rather than a read past the end.
+ */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function utf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** Decodes UTF-8, throwing on invalid sequences. */
+export function fromUtf8(b: Uint8Array): string {
+  return decoder.decode(b);
+}
+
+/** Byte-wise comparison: the one key order used everywhere in kvdb. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+export function concatBytes(parts: Uint8Array[], total?: number): Uint8Array {
+  const size = total ?? parts.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Smallest key strictly greater than every key that starts with `prefix`, or undefined if none exists. */
+export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
+  const end = prefix.slice();
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] !== 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return undefined;
+}
+
+/** Growable byte buffer for building records and blocks. */
+export class ByteWriter {
+  private buf: Uint8Array;
+  private view: DataView;
+  length = 0;
+
+  constructor(initial = 256) {
+    this.buf = new Uint8Array(initial);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  private ensure(extra: number): void {
+    const need = this.length + extra;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.length++] = v;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.length, v >>> 0, true);
+    this.length += 4;
+  }
+
+  /** Unsigned integer up to 2^53 - 1 as 8 bytes little-endian. */
+  u64(v: number): void {
+    this.ensure(8);
+    this.view.setUint32(this.length, v % 0x1_0000_0000, true);
+    this.view.setUint32(this.length + 4, Math.floor(v / 0x1_0000_0000), true);
+    this.length += 8;
+  }
+
+  /** Unsigned LEB128, for integers up to 2^53 - 1. */
+  varint(v: number): void {
+    this.ensure(8);
+    while (v >= 0x80) {
+      this.buf[this.length++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.length++] = v;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+
+  /** Varint length followed by the bytes. */
+  lengthPrefixed(b: Uint8Array): void {
+    this.varint(b.length);
+    this.bytes(b);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** A view of the written bytes; valid until the next write. */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
+  /** A copy of the written bytes. */
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+/** Thrown by {@link ByteReader} when a length runs past the data; callers turn it into a CORRUPTION error naming their file. */
+export class DecodeError extends Error {
+  constructor(
+    readonly what: string,
+    /** Offset within the buffer being decoded (callers re-base it onto their file). */
+    readonly offset: number,
+  ) {
+    super(`${what} at offset ${offset}`);
+    this.name = "DecodeError";
+  }
+}
+
+/** Bounds-checked reader over a byte range. */
+export class ByteReader {
+  pos: number;
+  private readonly view: DataView;
+
+  constructor(
+    readonly buf: Uint8Array,
+    start = 0,
+    readonly end = buf.length,
+  ) {
+    this.pos = start;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  private need(n: number, what: string): void {
+    if (n < 0 || this.pos + n > this.end) throw new DecodeError(`truncated ${what}`, this.pos);
+  }
+
+  u8(what = "byte"): number {
+    this.need(1, what);
+    return this.buf[this.pos++];
+  }
+
+  u32(what = "u32"): number {
+    this.need(4, what);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  u64(what = "u64"): number {
+    this.need(8, what);
+    const lo = this.view.getUint32(this.pos, true);
+    const hi = this.view.getUint32(this.pos + 4, true);
+    this.pos += 8;
+    if (hi > 0x1f_ffff) throw new DecodeError(`${what} exceeds 2^53`, this.pos - 8);
+    return hi * 0x1_0000_0000 + lo;
+  }
+
+  varint(what = "varint"): number {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      this.need(1, what);
+      const b = this.buf[this.pos++];
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) return result;
+      scale *= 0x80;
+    }
+    throw new DecodeError(`${what} too long`, this.pos);
+  }
+
+  bytes(n: number, what = "bytes"): Uint8Array {
+    this.need(n, what);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  lengthPrefixed(what = "bytes"): Uint8Array {
+    return this.bytes(this.varint(`${what} length`), what);
+  }
+}

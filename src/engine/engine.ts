@@ -1,0 +1,573 @@
+/**
+ * @module
+ * The storage engine: the orchestrator that ties the WAL, MemTables, SSTables and the
+ * manifest together (LevelDB's `db_impl.cc`). It speaks bytes only; user-key rules,
+ * strings and namespaces belong to the `Database` facade above it.
+ *
+ * Write path (group commit): writers queue; one commit loop takes everything queued,
+ * assigns sequence numbers, appends all their WAL records with one write and one
+ * fdatasync, applies them to the MemTable, publishes the new last sequence and only
+ * then resolves every writer's promise. Whatever queues during the sync becomes the
+ * next group. A failed append or sync is sticky: that group and every later write fail
+ * until the database is reopened.
+ *
+ * Durable ordering of a flush: the SSTable is written and fsynced, the directory is
+ * fsynced, then the manifest edit that adds it (and retires the old WAL) is appended and
+ * fsynced; only then is the new Version installed and the old WAL deleted.
+ */
+import { join } from "node:path";
+import { KvdbError, isKvdbError } from "./errors.ts";
+import { concatBytes } from "./coding.ts";
+import { KIND_DELETE, KIND_PUT, type EntryIterator, type Kind } from "./iterator.ts";
+import { MemTable } from "./memtable.ts";
+import { MergingIterator } from "./merging_iterator.ts";
+import { SnapshotIterator } from "./snapshot_iterator.ts";
+import { TableReader } from "./sstable/reader.ts";
+import { encodeRecord } from "./log_format.ts";
+import { encodeBatch } from "./write_batch.ts";
+import { WalWriter, readWal } from "./wal.ts";
+import { ManifestWriter, applyEdit, readManifest, emptyManifestState, type FileMeta, type ManifestState, type VersionEdit } from "./manifest.ts";
+import { acquireLock, type DirLock } from "./lock.ts";
+import { parseFileName, tableFileName, walFileName } from "./filenames.ts";
+import { TableHandle, Version, NUM_LEVELS, sortLevel } from "./version.ts";
+import { resolveEngineOptions, type EngineOptions } from "./options.ts";
+import { writeTable } from "./table_writer.ts";
+import { SnapshotList } from "./snapshots.ts";
+
+export interface EngineOp {
+  kind: Kind;
+  key: Uint8Array;
+  value: Uint8Array;
+}
+
+export interface EngineCounters {
+  walAppends: number;
+  walSyncs: number;
+  batchesWritten: number;
+  recoveredBatches: number;
+  recoveredBytes: number;
+  truncatedBytes: number;
+  flushes: number;
+  compactions: number;
+  puts: number;
+  deletes: number;
+  batches: number;
+  userBytes: number;
+  stalls: number;
+  gets: number;
+  scans: number;
+  bloomSkips: number;
+}
+
+interface PendingWrite {
+  ops: EngineOp[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+interface FrozenMemTable {
+  mem: MemTable;
+  /** The WAL that holds exactly this MemTable's writes. */
+  walNumber: number;
+}
+
+/** A consistent point-in-time view: what a scan reads. Release it when done. */
+export interface ReadView {
+  readonly seq: number;
+  iterator(lower?: Uint8Array, upper?: Uint8Array): SnapshotIterator;
+  release(): void;
+}
+
+export class Engine {
+  private mem = new MemTable();
+  private wal!: WalWriter;
+  private walNumber = 0;
+  private frozen: FrozenMemTable[] = [];
+  private current!: Version;
+  private manifest!: ManifestWriter;
+  private state!: ManifestState;
+  private lastSeq = 0;
+  private nextFileNumber = 1;
+  private readonly tables = new Map<number, TableHandle>();
+  private readonly snapshots = new SnapshotList();
+
+  private queue: PendingWrite[] = [];
+  private committing = false;
+  private flushing: Promise<void> | undefined;
+  private roomWaiters: Array<() => void> = [];
+  /** Sticky background error: set when a WAL or flush I/O failed; every later write fails with it. */
+  private bgError: KvdbError | undefined;
+  private closed = false;
+
+  readonly counters: EngineCounters = {
+    walAppends: 0,
+    walSyncs: 0,
+    batchesWritten: 0,
+    recoveredBatches: 0,
+    recoveredBytes: 0,
+    truncatedBytes: 0,
+    flushes: 0,
+    compactions: 0,
+    puts: 0,
+    deletes: 0,
+    batches: 0,
+    userBytes: 0,
+    stalls: 0,
+    gets: 0,
+    scans: 0,
+    bloomSkips: 0,
+  };
+
+  private constructor(
+    readonly dir: string,
+    readonly options: EngineOptions,
+    private readonly lock: DirLock,
+  ) {}
+
+  static async open(dir: string, partial: Partial<EngineOptions> = {}): Promise<Engine> {
+    const options = resolveEngineOptions(partial);
+    options.fs.mkdirp(dir);
+    const lock = acquireLock(dir);
+    const engine = new Engine(dir, options, lock);
+    try {
+      await engine.recover();
+    } catch (e) {
+      engine.closeFiles();
+      lock.release();
+      throw e;
+    }
+    return engine;
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  /**
+   * Replays the manifest and the WALs it does not yet cover, writes what the WALs held
+   * into a level-0 table, starts a fresh WAL and a fresh manifest, and removes files
+   * that nothing references (orphans of a crash).
+   */
+  private async recover(): Promise<void> {
+    const { fs } = this.options;
+    const names = fs.list(this.dir);
+    const existing = await readManifest(fs, this.dir);
+    if (!existing && names.some((n) => { const t = parseFileName(n)?.type; return t === "table" || t === "manifest"; })) {
+      throw new KvdbError("CORRUPTION", `${join(this.dir, "CURRENT")}: missing, but the directory holds tables or manifests`);
+    }
+    let state = existing ?? emptyManifestState();
+    let maxNumber = state.nextFileNumber - 1;
+    const wals: number[] = [];
+    for (const name of names) {
+      const parsed = parseFileName(name);
+      if (parsed?.number === undefined) continue;
+      maxNumber = Math.max(maxNumber, parsed.number);
+      if (parsed.type === "wal" && parsed.number >= state.logNumber) wals.push(parsed.number);
+    }
+    this.nextFileNumber = maxNumber + 1;
+    this.lastSeq = state.lastSequence;
+
+    // Open every live table first: a missing or corrupt table must stop the open
+    // before anything is rewritten.
+    for (const meta of state.levels.flat()) this.openTable(meta);
+
+    wals.sort((a, b) => a - b);
+    const recovered = new MemTable();
+    for (const number of wals) {
+      const path = join(this.dir, walFileName(number));
+      const result = await readWal(fs, path, this.options.maxRecordBytes);
+      this.counters.truncatedBytes += result.tornBytes;
+      this.counters.recoveredBytes += result.validBytes;
+      for (const batch of result.batches) {
+        this.counters.recoveredBatches++;
+        for (const op of batch.ops) {
+          recovered.add(op.key, op.seq, op.kind, op.value);
+          this.lastSeq = Math.max(this.lastSeq, op.seq);
+        }
+      }
+    }
+
+    const edit: VersionEdit = {};
+    if (!recovered.isEmpty) {
+      const meta = await this.writeLevel0(recovered);
+      edit.addedFiles = [meta];
+    }
+    this.walNumber = this.allocateFileNumber();
+    this.wal = new WalWriter(fs.openWritable(join(this.dir, walFileName(this.walNumber)), { truncate: true }));
+    await fs.syncDir(this.dir);
+    edit.logNumber = this.walNumber;
+    edit.nextFileNumber = this.nextFileNumber;
+    edit.lastSequence = this.lastSeq;
+    state = applyEdit(state, edit);
+    this.state = state;
+    // A fresh manifest at every open keeps the edit log short and drops torn tails.
+    const manifestNumber = this.allocateFileNumber();
+    this.state = applyEdit(this.state, { nextFileNumber: this.nextFileNumber });
+    this.manifest = await ManifestWriter.create(fs, this.dir, this.state, manifestNumber);
+    this.installVersion();
+    this.removeObsoleteFiles(manifestNumber);
+  }
+
+  /** Deletes WALs already in tables, tables no manifest names, old manifests and temp files. */
+  private removeObsoleteFiles(manifestNumber: number): void {
+    const { fs } = this.options;
+    const live = new Set(this.state.levels.flat().map((f) => f.number));
+    for (const name of fs.list(this.dir)) {
+      const parsed = parseFileName(name);
+      if (!parsed) continue;
+      const n = parsed.number ?? -1;
+      const obsolete =
+        (parsed.type === "wal" && n < this.state.logNumber) ||
+        (parsed.type === "table" && !live.has(n)) ||
+        (parsed.type === "manifest" && n !== manifestNumber) ||
+        parsed.type === "temp";
+      if (obsolete) fs.remove(join(this.dir, name));
+    }
+  }
+
+  private allocateFileNumber(): number {
+    return this.nextFileNumber++;
+  }
+
+  private openTable(meta: FileMeta): TableHandle {
+    const path = join(this.dir, tableFileName(meta.number));
+    const reader = TableReader.open(this.options.fs, path);
+    const handle = new TableHandle(meta, reader, (t) => this.onTableUnreferenced(t));
+    this.tables.set(meta.number, handle);
+    return handle;
+  }
+
+  /** A table no Version holds any more: its manifest removal is durable, so its file can go. */
+  private onTableUnreferenced(table: TableHandle): void {
+    this.tables.delete(table.meta.number);
+    if (this.closed) return;
+    try {
+      this.options.fs.remove(table.reader.path);
+    } catch {
+      // An undeletable obsolete file is harmless: the next open removes it as an orphan.
+    }
+  }
+
+  /** Builds a Version from the manifest state and makes it current. */
+  private installVersion(): void {
+    const levels: TableHandle[][] = [];
+    for (let level = 0; level < NUM_LEVELS; level++) {
+      const handles = (this.state.levels[level] ?? []).map((m) => this.tables.get(m.number) ?? this.openTable(m));
+      levels.push(sortLevel(level, handles));
+    }
+    const previous = this.current;
+    this.current = new Version(levels);
+    previous?.unref();
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** Applies `ops` atomically; resolves once durable under the sync mode. */
+  write(ops: EngineOp[]): Promise<void> {
+    if (this.closed) return Promise.reject(closedError());
+    if (this.bgError) return Promise.reject(this.bgError);
+    if (ops.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ ops, resolve, reject });
+      if (!this.committing) void this.commitLoop();
+    });
+  }
+
+  private async commitLoop(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.queue.length > 0) {
+        if (this.bgError) {
+          this.failQueued(this.bgError);
+          break;
+        }
+        await this.makeRoomForWrite();
+        if (this.bgError) continue;
+        const group = this.queue;
+        this.queue = [];
+        await this.commitGroup(group);
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async commitGroup(group: PendingWrite[]): Promise<void> {
+    let seq = this.lastSeq + 1;
+    const records: Uint8Array[] = [];
+    let total = 0;
+    for (const w of group) {
+      const rec = encodeRecord(encodeBatch(seq, w.ops));
+      records.push(rec);
+      total += rec.length;
+      seq += w.ops.length;
+    }
+    try {
+      this.wal.append(records.length === 1 ? records[0] : concatBytes(records, total));
+      this.counters.walAppends++;
+      if (this.options.sync === "always") {
+        await this.wal.sync();
+        this.counters.walSyncs++;
+      }
+    } catch (e) {
+      this.bgError = asIoError(e, "WAL write failed; the database must be reopened");
+      for (const w of group) w.reject(this.bgError);
+      this.failQueued(this.bgError);
+      return;
+    }
+    // Durable: now visible.
+    seq = this.lastSeq + 1;
+    const mem = this.mem;
+    for (const w of group) {
+      for (const op of w.ops) {
+        mem.add(op.key, seq++, op.kind, op.value);
+        if (op.kind === KIND_PUT) this.counters.puts++;
+        else this.counters.deletes++;
+        this.counters.userBytes += op.key.length + op.value.length;
+      }
+      this.counters.batches++;
+    }
+    this.counters.batchesWritten += group.length;
+    this.lastSeq = seq - 1;
+    for (const w of group) w.resolve();
+  }
+
+  private failQueued(err: KvdbError): void {
+    const queued = this.queue;
+    this.queue = [];
+    for (const w of queued) w.reject(err);
+  }
+
+  /**
+   * Freezes a full MemTable and starts a new WAL for its successor. Writers wait only
+   * when too many frozen MemTables are still waiting for their flush.
+   */
+  private async makeRoomForWrite(): Promise<void> {
+    while (this.mem.approximateBytes >= this.options.memtableBytes) {
+      if (this.frozen.length >= this.options.maxImmutableMemtables) {
+        this.counters.stalls++;
+        await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+        if (this.bgError) return;
+        continue;
+      }
+      this.rotateMemTable();
+    }
+  }
+
+  private rotateMemTable(): void {
+    const { fs } = this.options;
+    const number = this.allocateFileNumber();
+    let wal: WalWriter;
+    try {
+      wal = new WalWriter(fs.openWritable(join(this.dir, walFileName(number)), { truncate: true }));
+    } catch (e) {
+      this.bgError = asIoError(e, "could not start a new WAL");
+      return;
+    }
+    this.frozen.push({ mem: this.mem, walNumber: this.walNumber });
+    const old = this.wal;
+    this.mem = new MemTable();
+    this.wal = wal;
+    this.walNumber = number;
+    // The old WAL stays on disk until its MemTable is in a table named by the manifest.
+    void old.sync().catch(() => {}).finally(() => old.close());
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.frozen.length === 0) return;
+    this.flushing = this.flushFrozen().finally(() => {
+      this.flushing = undefined;
+      const waiters = this.roomWaiters;
+      this.roomWaiters = [];
+      for (const w of waiters) w();
+      if (!this.bgError && !this.closed) this.scheduleFlush();
+    });
+  }
+
+  private async flushFrozen(): Promise<void> {
+    while (this.frozen.length > 0 && !this.bgError) {
+      const { mem } = this.frozen[0];
+      try {
+        const edit: VersionEdit = {};
+        if (!mem.isEmpty) edit.addedFiles = [await this.writeLevel0(mem)];
+        edit.logNumber = this.frozen[1]?.walNumber ?? this.walNumber;
+        edit.nextFileNumber = this.nextFileNumber;
+        edit.lastSequence = this.lastSeq;
+        await this.logAndApply(edit);
+        const done = this.frozen.shift()!;
+        this.options.fs.remove(join(this.dir, walFileName(done.walNumber)));
+        this.counters.flushes++;
+      } catch (e) {
+        this.bgError = asIoError(e, "flush failed; the database must be reopened");
+        this.failQueued(this.bgError);
+        return;
+      }
+      // Wake stalled writers as soon as one slot is free.
+      const waiters = this.roomWaiters;
+      this.roomWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Writes a MemTable as a durable level-0 table and opens it. */
+  private async writeLevel0(mem: MemTable): Promise<FileMeta> {
+    const number = this.allocateFileNumber();
+    const meta = await writeTable({
+      fs: this.options.fs,
+      dir: this.dir,
+      number,
+      level: 0,
+      source: mem.iterator(),
+      options: this.options,
+      snapshots: this.snapshots.seqs(),
+      bottommost: false,
+    });
+    if (!meta) throw new KvdbError("IO_ERROR", "flush produced no table");
+    await this.options.fs.syncDir(this.dir);
+    this.openTable(meta);
+    return meta;
+  }
+
+  /** Makes `edit` durable in the manifest, then installs the Version it describes. */
+  private async logAndApply(edit: VersionEdit): Promise<void> {
+    const next = applyEdit(this.state, edit);
+    if (this.manifest.size > this.options.maxManifestBytes) {
+      const number = this.allocateFileNumber();
+      const rotated = await ManifestWriter.create(this.options.fs, this.dir, applyEdit(next, { nextFileNumber: this.nextFileNumber }), number);
+      const old = this.manifest;
+      this.manifest = rotated;
+      old.close();
+    } else {
+      await this.manifest.apply(edit);
+    }
+    this.state = next;
+    this.installVersion();
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    this.checkOpen();
+    this.counters.gets++;
+    const seq = this.lastSeq;
+    let hit = this.mem.get(key, seq);
+    if (!hit) {
+      for (let i = this.frozen.length - 1; i >= 0 && !hit; i--) hit = this.frozen[i].mem.get(key, seq);
+    }
+    if (!hit) {
+      for (const t of this.current.tablesFor(key)) {
+        if (!t.reader.mayContain(key)) {
+          this.counters.bloomSkips++;
+          continue;
+        }
+        hit = t.reader.get(key, seq);
+        if (hit) break;
+      }
+    }
+    return hit && hit.kind === KIND_PUT ? hit.value : undefined;
+  }
+
+  /** Pins the current MemTables, Version and sequence number for a consistent read. */
+  readView(): ReadView {
+    this.checkOpen();
+    this.counters.scans++;
+    const seq = this.lastSeq;
+    const mems = [this.mem, ...this.frozen.map((f) => f.mem).reverse()];
+    const version = this.current.ref();
+    const handle = this.snapshots.acquire(seq);
+    let released = false;
+    return {
+      seq,
+      iterator: (lower, upper) => {
+        const children: EntryIterator[] = mems.map((m) => m.iterator());
+        for (const t of version.allTables()) children.push(t.reader.iterator());
+        return new SnapshotIterator(new MergingIterator(children), seq, lower, upper);
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.snapshots.release(handle);
+        version.unref();
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  /** Freezes the active MemTable (if it holds anything) and waits until every frozen one is in a table. */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    await this.drainWrites();
+    if (!this.mem.isEmpty) {
+      this.rotateMemTable();
+    }
+    while (this.flushing) await this.flushing;
+    if (this.bgError) throw this.bgError;
+  }
+
+  private async drainWrites(): Promise<void> {
+    while (this.committing || this.queue.length > 0) {
+      await new Promise<void>((r) => setTimeout(r, 0));
+    }
+  }
+
+  snapshotState(): { levels: FileMeta[][]; lastSeq: number; walNumber: number; walBytes: number; activeEntries: number; activeBytes: number; frozenBytes: number; frozenCount: number } {
+    return {
+      levels: this.current.levels.map((l) => l.map((t) => t.meta)),
+      lastSeq: this.lastSeq,
+      walNumber: this.walNumber,
+      walBytes: this.wal.size,
+      activeEntries: this.mem.entryCount,
+      activeBytes: this.mem.approximateBytes,
+      frozenBytes: this.frozen.reduce((n, f) => n + f.mem.approximateBytes, 0),
+      frozenCount: this.frozen.length,
+    };
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Waits for queued writes and the running flush, then closes files and releases the lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.drainWrites();
+    while (this.flushing) await this.flushing.catch(() => {});
+    this.closed = true;
+    try {
+      if (!this.bgError) await this.wal.sync();
+    } finally {
+      this.closeFiles();
+      this.current?.unref();
+      this.lock.release();
+    }
+  }
+
+  private closeFiles(): void {
+    try {
+      this.wal?.close();
+    } catch {
+      // Closing after a failed sync can fail again; the lock release below still matters.
+    }
+    try {
+      this.manifest?.close();
+    } catch {
+      // As above.
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw closedError();
+  }
+}
+
+
+function closedError(): KvdbError {
+  return new KvdbError("CLOSED", "the database is closed");
+}
+
+function asIoError(e: unknown, context: string): KvdbError {
+  if (isKvdbError(e)) return new KvdbError(e.code, `${context}: ${e.message}`, { cause: e });
+  return new KvdbError("IO_ERROR", `${context}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
+export { KIND_DELETE, KIND_PUT };

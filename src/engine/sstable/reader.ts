@@ -1,0 +1,190 @@
+/**
+ * @module
+ * Opens an SSTable (format in format.ts and docs/FORMAT.md) through a read-only memory
+ * mapping and answers point lookups and iterators over it.
+ *
+ * Opening reads and checks the footer, then the index, properties and filter blocks
+ * (CRC and structure). A data block's CRC is checked the first time the block is used
+ * (the mapping is private and the file immutable, so once is enough); a corrupt block
+ * makes reads that need it throw CORRUPTION while other blocks stay readable.
+ * `verify()` rechecks everything, for `kvdb check`.
+ */
+import { ByteReader, DecodeError, compareBytes } from "../coding.ts";
+import { corruption } from "../errors.ts";
+import type { FileSystem } from "../fs.ts";
+import type { EntryIterator } from "../iterator.ts";
+import { Block, DecodedBlock, type PointEntry } from "./block.ts";
+import { bloomMayContain } from "./bloom.ts";
+import { BLOCK_TRAILER_SIZE, FOOTER_SIZE, type Footer, decodeFooter, readBlock } from "./format.ts";
+import { type TableProperties, decodeProperties } from "./properties.ts";
+import { TableIterator } from "./table_iterator.ts";
+
+export class TableReader {
+  readonly fileSize: number;
+  readonly properties: TableProperties;
+
+  private readonly footer: Footer;
+  private readonly filter: Uint8Array;
+  /** Data blocks must end here (the filter block follows them). */
+  private readonly dataEnd: number;
+  /** Per data block: its last user key and its handle. */
+  private readonly lastKeys: Uint8Array[] = [];
+  private readonly blockOffsets: number[] = [];
+  private readonly blockSizes: number[] = [];
+  /** 1 once a data block's CRC has been checked. */
+  private readonly verified: Uint8Array;
+
+  /**
+   * Maps and opens the table at `path`. An empty, short or otherwise malformed file
+   * throws CORRUPTION naming the file and the offset.
+   */
+  static open(fs: FileSystem, path: string): TableReader {
+    const size = fs.size(path);
+    // Bun.mmap throws on an empty file, and no table is shorter than its footer.
+    if (size < FOOTER_SIZE) throw corruption(path, `file of ${size} bytes is shorter than the ${FOOTER_SIZE}-byte table footer`, 0);
+    return new TableReader(path, fs.map(path));
+  }
+
+  /** Opens a table from its bytes (normally a mapping); `path` names it in errors. */
+  constructor(
+    readonly path: string,
+    private readonly file: Uint8Array,
+  ) {
+    this.fileSize = file.length;
+    this.footer = decodeFooter(file, path);
+    const footerAt = file.length - FOOTER_SIZE;
+    const f = this.footer;
+    this.dataEnd = f.filter.offset;
+
+    const indexContents = readBlock(file, path, f.index, footerAt, "index");
+    const propsContents = readBlock(file, path, f.properties, footerAt, "properties");
+    this.filter = readBlock(file, path, f.filter, footerAt, "filter");
+    this.properties = decodeProperties(propsContents, path, f.properties.offset);
+    this.loadIndex(new Block(indexContents, path, f.index.offset, "index"));
+    if (this.lastKeys.length !== this.properties.dataBlockCount) {
+      throw corruption(path, `index lists ${this.lastKeys.length} data blocks, properties say ${this.properties.dataBlockCount}`, f.index.offset);
+    }
+    this.verified = new Uint8Array(this.lastKeys.length);
+  }
+
+  private loadIndex(block: Block): void {
+    const entries = new DecodedBlock();
+    block.decodeInto(entries);
+    let end = 0;
+    for (let i = 0; i < entries.count; i++) {
+      const key = entries.keys[i];
+      const at = this.footer.index.offset + entries.valueStarts[i];
+      if (i > 0 && compareBytes(this.lastKeys[i - 1], key) >= 0) throw corruption(this.path, "index keys out of order", at);
+      let offset: number;
+      let size: number;
+      try {
+        const r = new ByteReader(entries.data, entries.valueStarts[i], entries.valueEnds[i]);
+        offset = r.varint("block offset");
+        size = r.varint("block size");
+      } catch (e) {
+        if (e instanceof DecodeError) throw corruption(this.path, `bad block handle in index: ${e.message}`, at);
+        throw e;
+      }
+      // Data blocks come in order, without overlap, before the filter block.
+      if (offset < end || offset + size + BLOCK_TRAILER_SIZE > this.dataEnd) {
+        throw corruption(this.path, `index entry points outside the data area (block at ${offset}, size ${size})`, at);
+      }
+      end = offset + size + BLOCK_TRAILER_SIZE;
+      this.lastKeys.push(key);
+      this.blockOffsets.push(offset);
+      this.blockSizes.push(size);
+    }
+  }
+
+  /** Number of data blocks. */
+  get blockCount(): number {
+    return this.lastKeys.length;
+  }
+
+  /** False if the table certainly holds no version of `key` (Bloom filter). */
+  mayContain(key: Uint8Array): boolean {
+    return bloomMayContain(this.filter, key);
+  }
+
+  /**
+   * The newest version of `key` with seq <= `snapshotSeq`, tombstones included (the
+   * caller interprets `kind`), or undefined. `value` is a view into the mapped file.
+   */
+  get(key: Uint8Array, snapshotSeq: number): PointEntry | undefined {
+    if (!bloomMayContain(this.filter, key)) return undefined;
+    const i = this.findBlock(key);
+    if (i >= this.lastKeys.length) return undefined;
+    return this.dataBlock(i).get(key, snapshotSeq);
+  }
+
+  /** An iterator over all entries in internal order; starts unpositioned. */
+  iterator(): EntryIterator {
+    return new TableIterator(this);
+  }
+
+  /** Index of the first data block whose last key is >= `key` (blockCount if none). */
+  findBlock(key: Uint8Array): number {
+    const keys = this.lastKeys;
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareBytes(keys[mid], key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The i-th data block, CRC-checked on first use. */
+  dataBlock(i: number): Block {
+    const offset = this.blockOffsets[i];
+    const size = this.blockSizes[i];
+    if (this.verified[i] === 0) {
+      readBlock(this.file, this.path, { offset, size }, this.dataEnd, "data");
+      this.verified[i] = 1;
+    }
+    return new Block(this.file.subarray(offset, offset + size), this.path, offset, "data");
+  }
+
+  /**
+   * Rechecks every block's CRC and every data block's structure and order (entries in
+   * internal order, each block's last key equal to its index key, entry count as in
+   * the properties). Throws the first CORRUPTION found, naming the file and offset.
+   */
+  verify(): void {
+    const footerAt = this.file.length - FOOTER_SIZE;
+    const f = this.footer;
+    readBlock(this.file, this.path, f.filter, footerAt, "filter");
+    readBlock(this.file, this.path, f.properties, footerAt, "properties");
+    readBlock(this.file, this.path, f.index, footerAt, "index");
+    const entries = new DecodedBlock();
+    let prevKey: Uint8Array | undefined;
+    let prevSeq = 0;
+    let total = 0;
+    for (let i = 0; i < this.lastKeys.length; i++) {
+      const offset = this.blockOffsets[i];
+      const contents = readBlock(this.file, this.path, { offset, size: this.blockSizes[i] }, this.dataEnd, "data");
+      new Block(contents, this.path, offset, "data").decodeInto(entries);
+      if (entries.count === 0) throw corruption(this.path, "empty data block", offset);
+      for (let j = 0; j < entries.count; j++) {
+        const key = entries.keys[j];
+        const seq = entries.seqs[j];
+        if (prevKey !== undefined) {
+          const c = compareBytes(prevKey, key);
+          if (c > 0 || (c === 0 && prevSeq <= seq)) {
+            throw corruption(this.path, "entries out of order", offset + entries.valueStarts[j]);
+          }
+        }
+        prevKey = key;
+        prevSeq = seq;
+      }
+      if (compareBytes(prevKey!, this.lastKeys[i]) !== 0) {
+        throw corruption(this.path, "data block's last key differs from its index key", offset);
+      }
+      total += entries.count;
+    }
+    if (total !== this.properties.entryCount) {
+      throw corruption(this.path, `table holds ${total} entries, properties say ${this.properties.entryCount}`, f.properties.offset);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * @module
+ * The public contract of kvdb's embedded API: what `openDatabase` returns. The REST
+ * server and the CLI call only this interface.
+ */
+import type { FileSystem } from "./engine/fs.ts";
+
+export type SyncMode = "always" | "none";
+
+export interface DatabaseOptions {
+  /** "always" (default): a write resolves only after fdatasync. "none": after write(2) only. */
+  sync?: SyncMode;
+  /** Size at which the active MemTable is frozen and flushed to an SSTable. Default 8 MiB. */
+  memtableBytes?: number;
+  /** Longest accepted key, in UTF-8 bytes. Default 4096. */
+  maxKeyBytes?: number;
+  /** Largest accepted value, in bytes. Default 16 MiB. */
+  maxValueBytes?: number;
+  /** Target size of an SSTable data block. Default 4096. */
+  blockSize?: number;
+  /** Bloom filter bits per key. Default 10 (about 1% false positives). */
+  bloomBitsPerKey?: number;
+  /** The file-system layer; tests inject faults through it. */
+  fs?: FileSystem;
+}
+
+export type WriteOp =
+  | { type: "put"; key: string; value: Uint8Array | string }
+  | { type: "delete"; key: string };
+
+export interface ScanOptions {
+  /** Only keys starting with this prefix. */
+  prefix?: string;
+  /** Inclusive lower bound. */
+  start?: string;
+  /** Exclusive upper bound. */
+  end?: string;
+  /** Stop after this many items. */
+  limit?: number;
+  /** Descending key order. */
+  reverse?: boolean;
+}
+
+export interface LevelStats {
+  level: number;
+  files: number;
+  bytes: number;
+}
+
+export interface DatabaseStats {
+  dir: string;
+  sync: SyncMode;
+  /** Sequence number of the newest acknowledged write. */
+  sequence: number;
+  memtables: { activeEntries: number; activeBytes: number; immutable: number; immutableBytes: number };
+  wal: {
+    fileNumber: number;
+    bytes: number;
+    appends: number;
+    syncs: number;
+    batchesWritten: number;
+    recoveredBatches: number;
+    recoveredBytes: number;
+    truncatedBytes: number;
+  };
+  sstables: { files: number; bytes: number; levels: LevelStats[] };
+  flushes: number;
+  compactions: number;
+  writes: { puts: number; deletes: number; batches: number; userBytes: number; stalls: number };
+  reads: { gets: number; scans: number; bloomSkips: number };
+}
+
+export interface Database {
+  readonly dir: string;
+  get(key: string): Promise<Uint8Array | undefined>;
+  put(key: string, value: Uint8Array | string): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Atomic: after any crash, all of the ops are applied or none. */
+  write(ops: WriteOp[]): Promise<void>;
+  /** Ordered by the UTF-8 bytes of the key, over a snapshot taken when iteration starts. */
+  scan(options?: ScanOptions): AsyncIterable<[string, Uint8Array]>;
+  stats(): DatabaseStats;
+  /** Writes the MemTable to an SSTable now. */
+  flush(): Promise<void>;
+  /** Full manual compaction. */
+  compact(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,93 @@
+import { afterAll, expect, test } from "bun:test";
+import * as nodeFs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { utf8 } from "../../../src/engine/coding.ts";
+import { defaultFileSystem } from "../../../src/engine/fs.ts";
+import { KIND_PUT } from "../../../src/engine/iterator.ts";
+import { BloomFilterBuilder, bloomMayContain } from "../../../src/engine/sstable/bloom.ts";
+import { TableBuilder } from "../../../src/engine/sstable/builder.ts";
+import { TableReader } from "../../../src/engine/sstable/reader.ts";
+
+const SEED = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
+console.log(`bloom.test.ts: SEED=${SEED}`);
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const dir = nodeFs.mkdtempSync(path.join(os.tmpdir(), "kvdb-"));
+afterAll(() => nodeFs.rmSync(dir, { recursive: true, force: true }));
+
+/** 10k present keys and 10k absent ones, drawn from disjoint prefixes. */
+function keySets(rand: () => number): { present: Uint8Array[]; absent: Uint8Array[] } {
+  const salt = Math.floor(rand() * 1e9);
+  const present: Uint8Array[] = [];
+  const absent: Uint8Array[] = [];
+  for (let i = 0; i < 10_000; i++) {
+    present.push(utf8(`user:${salt}:${i}`));
+    absent.push(utf8(`absent:${salt}:${i}`));
+  }
+  return { present, absent };
+}
+
+test("no false negatives and about 1% false positives at 10 bits per key", () => {
+  const { present, absent } = keySets(prng(SEED));
+  const b = new BloomFilterBuilder(10);
+  for (const k of present) b.addKey(k);
+  const filter = b.finish();
+  expect(filter[filter.length - 1]).toBe(7); // k = round(0.69 × 10)
+  for (const k of present) expect(bloomMayContain(filter, k)).toBe(true);
+  const falsePositives = absent.filter((k) => bloomMayContain(filter, k)).length;
+  console.log(`bloom false-positive rate: ${(falsePositives / absent.length) * 100}%`);
+  expect(falsePositives / absent.length).toBeLessThan(0.03);
+});
+
+test("the table's filter skips absent keys", async () => {
+  const { present, absent } = keySets(prng(SEED + 1));
+  present.sort(Buffer.compare);
+  const file = defaultFileSystem.openWritable(path.join(dir, "bloom.sst"), { truncate: true });
+  const builder = new TableBuilder(file);
+  for (const k of present) builder.add(k, 1, KIND_PUT, k);
+  builder.finish();
+  await file.sync();
+  file.close();
+  const reader = TableReader.open(defaultFileSystem, file.path);
+  for (const k of present) expect(reader.mayContain(k)).toBe(true);
+  const falsePositives = absent.filter((k) => reader.mayContain(k)).length;
+  expect(falsePositives / absent.length).toBeLessThan(0.03);
+});
+
+test("probe count follows bits per key, clamped to 1..30", () => {
+  const k = (bits: number) => {
+    const f = new BloomFilterBuilder(bits);
+    f.addKey(utf8("x"));
+    const out = f.finish();
+    return out[out.length - 1];
+  };
+  expect(k(1)).toBe(1);
+  expect(k(4)).toBe(3);
+  expect(k(100)).toBe(30);
+  expect(() => new BloomFilterBuilder(0)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+});
+
+test("an empty filter contains nothing; a filter it cannot read may contain anything", () => {
+  const empty = new BloomFilterBuilder(10).finish();
+  expect(empty.length).toBe(9); // 64 bits minimum + k
+  expect(bloomMayContain(empty, utf8("a"))).toBe(false);
+  // k outside 1..30 is reserved for future encodings: answer "may contain".
+  const future = new Uint8Array(9);
+  future[8] = 31;
+  expect(bloomMayContain(future, utf8("a"))).toBe(true);
+  future[8] = 0;
+  expect(bloomMayContain(future, utf8("a"))).toBe(true);
+  expect(bloomMayContain(new Uint8Array(1), utf8("a"))).toBe(true);
+  expect(bloomMayContain(new Uint8Array(0), utf8("a"))).toBe(true);
+});
