@@ -198,7 +198,7 @@ class KvDatabase implements Database {
       flushes: c.flushes,
       compactions: c.compactions,
       writes: { puts: c.puts, deletes: c.deletes, batches: c.batches, userBytes: c.userBytes, stalls: c.stalls },
-      reads: { gets: c.gets, scans: c.scans, bloomSkips: c.bloomSkips },
+      reads: { gets: c.gets, scans: c.scans, bloomNegatives: s.bloomNegatives },
     };
   }
 

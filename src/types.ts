@@ -67,7 +67,8 @@ export interface DatabaseStats {
   flushes: number;
   compactions: number;
   writes: { puts: number; deletes: number; batches: number; userBytes: number; stalls: number };
-  reads: { gets: number; scans: number; bloomSkips: number };
+  /** `bloomNegatives`: point lookups in the live tables that their Bloom filters answered without reading a block. */
+  reads: { gets: number; scans: number; bloomNegatives: number };
 }
 
 export interface Database {

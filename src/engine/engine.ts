@@ -56,7 +56,18 @@ export interface EngineCounters {
   stalls: number;
   gets: number;
   scans: number;
-  bloomSkips: number;
+}
+
+export interface EngineState {
+  levels: FileMeta[][];
+  lastSeq: number;
+  walNumber: number;
+  walBytes: number;
+  activeEntries: number;
+  activeBytes: number;
+  frozenBytes: number;
+  frozenCount: number;
+  bloomNegatives: number;
 }
 
 interface PendingWrite {
@@ -115,7 +126,6 @@ export class Engine {
     stalls: 0,
     gets: 0,
     scans: 0,
-    bloomSkips: 0,
   };
 
   private constructor(
@@ -455,10 +465,6 @@ export class Engine {
     }
     if (!hit) {
       for (const t of this.current.tablesFor(key)) {
-        if (!t.reader.mayContain(key)) {
-          this.counters.bloomSkips++;
-          continue;
-        }
         hit = t.reader.get(key, seq);
         if (hit) break;
       }
@@ -510,8 +516,10 @@ export class Engine {
     }
   }
 
-  snapshotState(): { levels: FileMeta[][]; lastSeq: number; walNumber: number; walBytes: number; activeEntries: number; activeBytes: number; frozenBytes: number; frozenCount: number } {
+  /** Figures for `stats()`: the current shape of the tree. */
+  snapshotState(): EngineState {
     return {
+      bloomNegatives: this.current.allTables().reduce((n, t) => n + t.reader.bloomNegatives, 0),
       levels: this.current.levels.map((l) => l.map((t) => t.meta)),
       lastSeq: this.lastSeq,
       walNumber: this.walNumber,
@@ -559,7 +567,6 @@ export class Engine {
     if (this.closed) throw closedError();
   }
 }
-
 
 function closedError(): KvdbError {
   return new KvdbError("CLOSED", "the database is closed");

@@ -96,6 +96,9 @@ export class TableReader {
     }
   }
 
+  /** Point lookups the Bloom filter answered without reading a block. */
+  bloomNegatives = 0;
+
   /** Number of data blocks. */
   get blockCount(): number {
     return this.lastKeys.length;
@@ -111,7 +114,10 @@ export class TableReader {
    * caller interprets `kind`), or undefined. `value` is a view into the mapped file.
    */
   get(key: Uint8Array, snapshotSeq: number): PointEntry | undefined {
-    if (!bloomMayContain(this.filter, key)) return undefined;
+    if (!bloomMayContain(this.filter, key)) {
+      this.bloomNegatives++;
+      return undefined;
+    }
     const i = this.findBlock(key);
     if (i >= this.lastKeys.length) return undefined;
     return this.dataBlock(i).get(key, snapshotSeq);
