@@ -31,6 +31,9 @@ export async function openDatabase(dir: string, options: DatabaseOptions = {}): 
     memtableBytes: options.memtableBytes,
     blockSize: options.blockSize,
     bloomBitsPerKey: options.bloomBitsPerKey,
+    autoCompact: options.autoCompact,
+    targetFileBytes: options.targetFileBytes,
+    levelBaseBytes: options.levelBaseBytes,
   });
   return new KvDatabase(engine, options);
 }
@@ -174,7 +177,17 @@ class KvDatabase implements Database {
     const e = this.engine;
     const s = e.snapshotState();
     const c = e.counters;
-    const levels = s.levels.map((files, level) => ({ level, files: files.length, bytes: files.reduce((n, f) => n + f.size, 0) }));
+    const levels = s.levels.map((files, level) => ({
+      level,
+      files: files.length,
+      bytes: files.reduce((n, f) => n + f.size, 0),
+      smallest: files.length ? lossyText(files.reduce((m, f) => (compareBytes(f.smallest, m) < 0 ? f.smallest : m), files[0].smallest)) : null,
+      largest: files.length ? lossyText(files.reduce((m, f) => (compareBytes(f.largest, m) > 0 ? f.largest : m), files[0].largest)) : null,
+      score: s.scores[level] ?? 0,
+    }));
+    const tableBytes = levels.reduce((n, l) => n + l.bytes, 0);
+    const deepest = levels.findLast((l) => l.bytes > 0);
+    const written = c.walBytesWritten + c.flushBytesWritten + c.compactionBytesWritten;
     return {
       dir: e.dir,
       sync: e.options.sync,
@@ -190,14 +203,19 @@ class KvDatabase implements Database {
         recoveredBytes: c.recoveredBytes,
         truncatedBytes: c.truncatedBytes,
       },
-      sstables: {
-        files: levels.reduce((n, l) => n + l.files, 0),
-        bytes: levels.reduce((n, l) => n + l.bytes, 0),
-        levels,
-      },
+      sstables: { files: levels.reduce((n, l) => n + l.files, 0), bytes: tableBytes, levels },
       flushes: c.flushes,
-      compactions: c.compactions,
-      writes: { puts: c.puts, deletes: c.deletes, batches: c.batches, userBytes: c.userBytes, stalls: c.stalls },
+      compaction: {
+        running: s.compacting,
+        compactions: c.compactions,
+        trivialMoves: c.trivialMoves,
+        bytesRead: c.compactionBytesRead,
+        bytesWritten: c.compactionBytesWritten,
+        writeAmplification: c.userBytes > 0 ? round(written / c.userBytes) : 0,
+        spaceAmplification: deepest ? round((tableBytes + s.walBytes) / deepest.bytes) : 0,
+      },
+      stall: { state: s.stall, slowdowns: c.slowdowns, stops: c.stalls },
+      writes: { puts: c.puts, deletes: c.deletes, batches: c.batches, userBytes: c.userBytes },
       reads: { gets: c.gets, scans: c.scans, bloomNegatives: s.bloomNegatives },
     };
   }
@@ -206,9 +224,8 @@ class KvDatabase implements Database {
     return this.engine.flush();
   }
 
-  /** Until leveled compaction lands, a manual compaction makes the MemTable durable in a table. */
   compact(): Promise<void> {
-    return this.engine.flush();
+    return this.engine.compact();
   }
 
   close(): Promise<void> {
@@ -217,6 +234,9 @@ class KvDatabase implements Database {
 }
 
 const EMPTY = new Uint8Array(0);
+const lossyDecoder = new TextDecoder();
+const lossyText = (b: Uint8Array) => lossyDecoder.decode(b);
+const round = (x: number) => Math.round(x * 100) / 100;
 
 function scanLimit(limit: unknown): number {
   if (limit === undefined) return Infinity;

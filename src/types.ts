@@ -20,6 +20,12 @@ export interface DatabaseOptions {
   blockSize?: number;
   /** Bloom filter bits per key. Default 10 (about 1% false positives). */
   bloomBitsPerKey?: number;
+  /** Compact automatically after flushes. Default true. */
+  autoCompact?: boolean;
+  /** Compaction outputs are split into tables of about this size. Default 2 MiB. */
+  targetFileBytes?: number;
+  /** Size limit of level 1; each deeper level may hold 10× more. Default 10 MiB. */
+  levelBaseBytes?: number;
   /** The file-system layer; tests inject faults through it. */
   fs?: FileSystem;
 }
@@ -45,6 +51,11 @@ export interface LevelStats {
   level: number;
   files: number;
   bytes: number;
+  /** Smallest and largest key in the level (UTF-8, lossy for internal keys), null when empty. */
+  smallest: string | null;
+  largest: string | null;
+  /** Compaction score: ≥ 1 means the level is over its limit and due for compaction. */
+  score: number;
 }
 
 export interface DatabaseStats {
@@ -65,8 +76,20 @@ export interface DatabaseStats {
   };
   sstables: { files: number; bytes: number; levels: LevelStats[] };
   flushes: number;
-  compactions: number;
-  writes: { puts: number; deletes: number; batches: number; userBytes: number; stalls: number };
+  compaction: {
+    running: boolean;
+    compactions: number;
+    trivialMoves: number;
+    bytesRead: number;
+    bytesWritten: number;
+    /** Bytes written to disk (WAL + flushes + compactions) ÷ bytes written by users. */
+    writeAmplification: number;
+    /** Bytes on disk (tables + WAL) ÷ bytes of the deepest non-empty level (RocksDB's estimate of live data). */
+    spaceAmplification: number;
+  };
+  /** Back-pressure: "slowdown" when level 0 has ≥ 8 tables (1 ms per write group), "stopped" at ≥ 12 or too many unflushed MemTables. */
+  stall: { state: "none" | "slowdown" | "stopped"; slowdowns: number; stops: number };
+  writes: { puts: number; deletes: number; batches: number; userBytes: number };
   /** `bloomNegatives`: point lookups in the live tables that their Bloom filters answered without reading a block. */
   reads: { gets: number; scans: number; bloomNegatives: number };
 }

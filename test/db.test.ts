@@ -212,54 +212,104 @@ function randomValue(r: Random): string {
   return r.chance(0.05) ? "" : "v".repeat(r.int(40)) + r.int(1e6);
 }
 
-test("randomized model test: puts, deletes, batches, scans, flushes and reopens match a Map", async () => {
-  const seed = testSeed("db-model");
-  const r = seededRandom(seed);
-  const steps = Number(process.env.KVDB_MODEL_STEPS ?? 3000);
-  const dir = tempDir();
-  const options = { memtableBytes: 1024, blockSize: 256, sync: "none" as const };
-  let db = await openDatabase(dir, options);
-  const model = new Map<string, string>();
-  for (let step = 0; step < steps; step++) {
-    const op = r.next();
-    const where = `seed=${seed} step=${step}`;
-    if (op < 0.4) {
-      const k = randomKey(r);
-      const v = randomValue(r);
-      await db.put(k, v);
-      model.set(k, v);
-    } else if (op < 0.55) {
-      const k = randomKey(r);
-      await db.delete(k);
-      model.delete(k);
-    } else if (op < 0.65) {
-      const ops: WriteOp[] = [];
-      for (let i = r.int(6); i >= 0; i--) {
-        ops.push(r.chance(0.7) ? { type: "put", key: randomKey(r), value: randomValue(r) } : { type: "delete", key: randomKey(r) });
-      }
-      await db.write(ops);
-      for (const o of ops) {
-        if (o.type === "put") model.set(o.key, o.value as string);
-        else model.delete(o.key);
-      }
-    } else if (op < 0.8) {
-      const k = randomKey(r);
-      expect({ where, k, v: text(await db.get(k)) }).toEqual({ where, k, v: model.get(k) });
-    } else if (op < 0.95) {
-      const o: { prefix?: string; start?: string; end?: string; limit?: number; reverse?: boolean } = {};
-      if (r.chance(0.3)) o.prefix = r.pick(ALPHABET);
-      if (r.chance(0.3)) o.start = randomKey(r);
-      if (r.chance(0.3)) o.end = randomKey(r);
-      if (r.chance(0.3)) o.limit = r.int(10);
-      if (r.chance(0.4)) o.reverse = true;
-      expect({ where, o, rows: await collect(db, o) }).toEqual({ where, o, rows: modelScan(model, o) });
-    } else if (op < 0.98) {
-      await db.flush();
-    } else {
-      await db.close();
-      db = await openDatabase(dir, options);
+/** A scan opened at some step, read a little at a time while the database changes. */
+interface OpenScan {
+  iterator: AsyncIterator<[string, Uint8Array]>;
+  expected: Array<[string, string]>;
+  seen: number;
+}
+
+async function advance(scan: OpenScan, n: number, where: string): Promise<boolean> {
+  for (let i = 0; i < n; i++) {
+    const r = await scan.iterator.next();
+    if (r.done) {
+      expect({ where, seen: scan.seen }).toEqual({ where, seen: scan.expected.length });
+      return false;
     }
+    const [k, v] = r.value;
+    expect({ where, row: [k, text(v)] }).toEqual({ where, row: scan.expected[scan.seen] });
+    scan.seen++;
   }
-  expect(await collect(db)).toEqual(modelScan(model, {}));
-  await db.close();
-});
+  return true;
+}
+
+for (const mode of ["flushes and reopens", "compactions across many levels"] as const) {
+  test(`randomized model test with ${mode}: every step matches a Map`, async () => {
+    const seed = testSeed(`db-model ${mode}`);
+    const r = seededRandom(seed);
+    const steps = Number(process.env.KVDB_MODEL_STEPS ?? 3000);
+    const dir = tempDir();
+    const compacting = mode === "compactions across many levels";
+    // Tiny sizes so that many tables and levels form within a few thousand steps.
+    const options = compacting
+      ? { memtableBytes: 512, blockSize: 128, targetFileBytes: 512, levelBaseBytes: 1024, sync: "none" as const }
+      : { memtableBytes: 1024, blockSize: 256, sync: "none" as const };
+    let db = await openDatabase(dir, options);
+    const model = new Map<string, string>();
+    let scans: OpenScan[] = [];
+    let deepestLevel = 0;
+    let compactions = 0;
+    for (let step = 0; step < steps; step++) {
+      if (step % 50 === 0) deepestLevel = Math.max(deepestLevel, db.stats().sstables.levels.findLastIndex((l) => l.files > 0));
+      const op = r.next();
+      const where = `seed=${seed} step=${step}`;
+      if (op < 0.4) {
+        const k = randomKey(r);
+        const v = randomValue(r);
+        await db.put(k, v);
+        model.set(k, v);
+      } else if (op < 0.55) {
+        const k = randomKey(r);
+        await db.delete(k);
+        model.delete(k);
+      } else if (op < 0.65) {
+        const ops: WriteOp[] = [];
+        for (let i = r.int(6); i >= 0; i--) {
+          ops.push(r.chance(0.7) ? { type: "put", key: randomKey(r), value: randomValue(r) } : { type: "delete", key: randomKey(r) });
+        }
+        await db.write(ops);
+        for (const o of ops) {
+          if (o.type === "put") model.set(o.key, o.value as string);
+          else model.delete(o.key);
+        }
+      } else if (op < 0.77) {
+        const k = randomKey(r);
+        expect({ where, k, v: text(await db.get(k)) }).toEqual({ where, k, v: model.get(k) });
+      } else if (op < 0.9) {
+        const o: { prefix?: string; start?: string; end?: string; limit?: number; reverse?: boolean } = {};
+        if (r.chance(0.3)) o.prefix = r.pick(ALPHABET);
+        if (r.chance(0.3)) o.start = randomKey(r);
+        if (r.chance(0.3)) o.end = randomKey(r);
+        if (r.chance(0.3)) o.limit = r.int(10);
+        if (r.chance(0.4)) o.reverse = true;
+        expect({ where, o, rows: await collect(db, o) }).toEqual({ where, o, rows: modelScan(model, o) });
+      } else if (op < 0.94) {
+        // Open a scan now and read it bit by bit in later steps: it must keep its snapshot.
+        const reverse = r.chance(0.5);
+        const scan: OpenScan = { iterator: db.scan({ reverse })[Symbol.asyncIterator](), expected: modelScan(model, { reverse }), seen: 0 };
+        if (await advance(scan, 1, where)) scans.push(scan);
+      } else if (op < 0.97) {
+        const still: OpenScan[] = [];
+        for (const scan of scans) if (await advance(scan, 1 + r.int(20), where)) still.push(scan);
+        scans = still;
+      } else if (op < 0.985) {
+        if (compacting) await db.compact();
+        else await db.flush();
+      } else if (!compacting || r.chance(0.3)) {
+        for (const scan of scans) await scan.iterator.return?.();
+        scans = [];
+        compactions += db.stats().compaction.compactions;
+        await db.close();
+        db = await openDatabase(dir, options);
+      }
+    }
+    for (const scan of scans) while (await advance(scan, 100, `seed=${seed} end`));
+    expect(await collect(db)).toEqual(modelScan(model, {}));
+    if (compacting) {
+      expect(compactions + db.stats().compaction.compactions).toBeGreaterThan(0);
+      // Automatic compactions pushed data below level 1 at some point.
+      expect(deepestLevel).toBeGreaterThanOrEqual(2);
+    }
+    await db.close();
+  });
+}

@@ -21,6 +21,7 @@ import { concatBytes } from "./coding.ts";
 import { KIND_DELETE, KIND_PUT, type EntryIterator, type Kind } from "./iterator.ts";
 import { MemTable } from "./memtable.ts";
 import { MergingIterator } from "./merging_iterator.ts";
+import { LevelIterator } from "./level_iterator.ts";
 import { SnapshotIterator } from "./snapshot_iterator.ts";
 import { TableReader } from "./sstable/reader.ts";
 import { encodeRecord } from "./log_format.ts";
@@ -31,7 +32,9 @@ import { acquireLock, type DirLock } from "./lock.ts";
 import { parseFileName, tableFileName, walFileName } from "./filenames.ts";
 import { TableHandle, Version, NUM_LEVELS, sortLevel } from "./version.ts";
 import { resolveEngineOptions, type EngineOptions } from "./options.ts";
-import { writeTable } from "./table_writer.ts";
+import { writeTables } from "./table_writer.ts";
+import { levelScores, levelTask, pickCompaction, type CompactionTask } from "./compaction/picker.ts";
+import { runCompaction } from "./compaction/run.ts";
 import { SnapshotList } from "./snapshots.ts";
 
 export interface EngineOp {
@@ -49,6 +52,12 @@ export interface EngineCounters {
   truncatedBytes: number;
   flushes: number;
   compactions: number;
+  trivialMoves: number;
+  walBytesWritten: number;
+  flushBytesWritten: number;
+  compactionBytesRead: number;
+  compactionBytesWritten: number;
+  slowdowns: number;
   puts: number;
   deletes: number;
   batches: number;
@@ -68,6 +77,9 @@ export interface EngineState {
   frozenBytes: number;
   frozenCount: number;
   bloomNegatives: number;
+  scores: number[];
+  compacting: boolean;
+  stall: "none" | "slowdown" | "stopped";
 }
 
 interface PendingWrite {
@@ -106,6 +118,12 @@ export class Engine {
   private committing = false;
   private flushing: Promise<void> | undefined;
   private roomWaiters: Array<() => void> = [];
+  private compacting: Promise<void> | undefined;
+  /** Compactions (background and manual) run one at a time through this chain. */
+  private compactionChain: Promise<unknown> = Promise.resolve();
+  /** Manifest edits are computed and logged one at a time through this chain. */
+  private manifestChain: Promise<unknown> = Promise.resolve();
+  private closing = false;
   /** Sticky background error: set when a WAL or flush I/O failed; every later write fails with it. */
   private bgError: KvdbError | undefined;
   private closed = false;
@@ -119,6 +137,12 @@ export class Engine {
     truncatedBytes: 0,
     flushes: 0,
     compactions: 0,
+    trivialMoves: 0,
+    walBytesWritten: 0,
+    flushBytesWritten: 0,
+    compactionBytesRead: 0,
+    compactionBytesWritten: 0,
+    slowdowns: 0,
     puts: 0,
     deletes: 0,
     batches: 0,
@@ -260,7 +284,11 @@ export class Engine {
   private installVersion(): void {
     const levels: TableHandle[][] = [];
     for (let level = 0; level < NUM_LEVELS; level++) {
-      const handles = (this.state.levels[level] ?? []).map((m) => this.tables.get(m.number) ?? this.openTable(m));
+      const handles = (this.state.levels[level] ?? []).map((m) => {
+        const handle = this.tables.get(m.number) ?? this.openTable(m);
+        handle.meta = m;
+        return handle;
+      });
       levels.push(sortLevel(level, handles));
     }
     const previous = this.current;
@@ -313,6 +341,7 @@ export class Engine {
     try {
       this.wal.append(records.length === 1 ? records[0] : concatBytes(records, total));
       this.counters.walAppends++;
+      this.counters.walBytesWritten += total;
       if (this.options.sync === "always") {
         await this.wal.sync();
         this.counters.walSyncs++;
@@ -347,19 +376,37 @@ export class Engine {
   }
 
   /**
-   * Freezes a full MemTable and starts a new WAL for its successor. Writers wait only
-   * when too many frozen MemTables are still waiting for their flush.
+   * Applies back-pressure before a write group (LevelDB `MakeRoomForWrite`): delays the
+   * group by 1 ms once level 0 reaches `l0SlowdownTrigger` tables, so compaction catches
+   * up gradually; waits for a compaction at `l0StopTrigger`; freezes a full MemTable and
+   * waits only when too many frozen MemTables are still waiting for their flush.
    */
   private async makeRoomForWrite(): Promise<void> {
-    while (this.mem.approximateBytes >= this.options.memtableBytes) {
-      if (this.frozen.length >= this.options.maxImmutableMemtables) {
+    let slowed = false;
+    for (;;) {
+      if (this.bgError) return;
+      const l0 = this.current.levels[0].length;
+      if (!slowed && l0 >= this.options.l0SlowdownTrigger && this.options.autoCompact) {
+        slowed = true;
+        this.counters.slowdowns++;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        continue;
+      }
+      if (this.mem.approximateBytes < this.options.memtableBytes) return;
+      if (this.frozen.length >= this.options.maxImmutableMemtables || (l0 >= this.options.l0StopTrigger && this.options.autoCompact)) {
         this.counters.stalls++;
+        this.maybeScheduleCompaction();
         await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-        if (this.bgError) return;
         continue;
       }
       this.rotateMemTable();
     }
+  }
+
+  private wakeWriters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
   }
 
   private rotateMemTable(): void {
@@ -386,9 +433,7 @@ export class Engine {
     if (this.flushing || this.frozen.length === 0) return;
     this.flushing = this.flushFrozen().finally(() => {
       this.flushing = undefined;
-      const waiters = this.roomWaiters;
-      this.roomWaiters = [];
-      for (const w of waiters) w();
+      this.wakeWriters();
       if (!this.bgError && !this.closed) this.scheduleFlush();
     });
   }
@@ -406,39 +451,51 @@ export class Engine {
         const done = this.frozen.shift()!;
         this.options.fs.remove(join(this.dir, walFileName(done.walNumber)));
         this.counters.flushes++;
+        this.counters.flushBytesWritten += edit.addedFiles?.[0]?.size ?? 0;
       } catch (e) {
         this.bgError = asIoError(e, "flush failed; the database must be reopened");
         this.failQueued(this.bgError);
         return;
       }
       // Wake stalled writers as soon as one slot is free.
-      const waiters = this.roomWaiters;
-      this.roomWaiters = [];
-      for (const w of waiters) w();
+      this.wakeWriters();
+      this.maybeScheduleCompaction();
     }
   }
 
   /** Writes a MemTable as a durable level-0 table and opens it. */
   private async writeLevel0(mem: MemTable): Promise<FileMeta> {
-    const number = this.allocateFileNumber();
-    const meta = await writeTable({
+    const [meta] = await writeTables({
       fs: this.options.fs,
       dir: this.dir,
-      number,
       level: 0,
+      allocateNumber: () => this.allocateFileNumber(),
       source: mem.iterator(),
       options: this.options,
+      targetFileBytes: Infinity,
       snapshots: this.snapshots.seqs(),
       bottommost: false,
     });
+    // The newest version of every key is always kept, so a non-empty MemTable yields a table.
     if (!meta) throw new KvdbError("IO_ERROR", "flush produced no table");
     await this.options.fs.syncDir(this.dir);
     this.openTable(meta);
     return meta;
   }
 
-  /** Makes `edit` durable in the manifest, then installs the Version it describes. */
-  private async logAndApply(edit: VersionEdit): Promise<void> {
+  /**
+   * Makes `edit` durable in the manifest, then installs the Version it describes. Flushes
+   * and compactions call this concurrently; the chain applies their edits one at a time,
+   * each to the state the previous one produced.
+   */
+  private logAndApply(edit: VersionEdit): Promise<void> {
+    const run = this.manifestChain.then(() => this.logAndApplyNow(edit));
+    this.manifestChain = run.catch(() => {});
+    return run;
+  }
+
+  private async logAndApplyNow(edit: VersionEdit): Promise<void> {
+    edit.nextFileNumber = this.nextFileNumber;
     const next = applyEdit(this.state, edit);
     if (this.manifest.size > this.options.maxManifestBytes) {
       const number = this.allocateFileNumber();
@@ -451,6 +508,80 @@ export class Engine {
     }
     this.state = next;
     this.installVersion();
+  }
+
+  // ---------------------------------------------------------------- compaction
+
+  /** Starts a background compaction if some level is over its limit and none is running. */
+  private maybeScheduleCompaction(): void {
+    if (this.compacting || !this.options.autoCompact || this.closing || this.bgError) return;
+    if (!pickCompaction(this.current, this.options, this.state.compactPointers)) return;
+    this.compacting = this.exclusive(async () => {
+      // Re-picked inside the chain: a manual compaction may have changed the tree.
+      const task = pickCompaction(this.current, this.options, this.state.compactPointers);
+      if (task) await this.runTask(task);
+    })
+      .catch((e) => {
+        if (!this.closing) this.bgError = asIoError(e, "compaction failed; the database must be reopened");
+      })
+      .finally(() => {
+        this.compacting = undefined;
+        this.wakeWriters();
+        this.maybeScheduleCompaction();
+      });
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.compactionChain.then(fn);
+    this.compactionChain = run.catch(() => {});
+    return run;
+  }
+
+  private async runTask(task: CompactionTask): Promise<void> {
+    const version = this.current.ref();
+    try {
+      const result = await runCompaction(task, {
+        fs: this.options.fs,
+        dir: this.dir,
+        options: this.options,
+        version,
+        allocateNumber: () => this.allocateFileNumber(),
+        snapshots: this.snapshots.seqs(),
+        onRead: (n) => (this.counters.compactionBytesRead += n),
+        shouldStop: () => this.closing,
+      });
+      if (!task.trivialMove) {
+        await this.options.fs.syncDir(this.dir);
+        for (const meta of result.outputs) this.openTable(meta);
+        this.counters.compactionBytesWritten += result.outputs.reduce((n, m) => n + m.size, 0);
+      }
+      await this.logAndApply(result.edit);
+      if (task.trivialMove) this.counters.trivialMoves++;
+      else this.counters.compactions++;
+    } finally {
+      version.unref();
+    }
+  }
+
+  /**
+   * Full manual compaction: flushes the MemTable, then merges each level into the next,
+   * down to the deepest level that holds data, dropping overwritten versions and (at the
+   * bottom) tombstones that no open snapshot needs.
+   */
+  async compact(): Promise<void> {
+    await this.flush();
+    await this.exclusive(async () => {
+      const deepest = Math.max(1, this.current.levels.findLastIndex((l) => l.length > 0));
+      for (let level = 0; level < deepest; level++) {
+        const tables = this.current.levels[level];
+        if (tables.length === 0) continue;
+        const task = levelTask(this.current, level, tables);
+        // Rewrite even a lone table at the last step, so its dead entries are dropped.
+        if (level === deepest - 1) task.trivialMove = false;
+        await this.runTask(task);
+      }
+    });
+    if (this.bgError) throw this.bgError;
   }
 
   // ---------------------------------------------------------------- reads
@@ -485,7 +616,8 @@ export class Engine {
       seq,
       iterator: (lower, upper) => {
         const children: EntryIterator[] = mems.map((m) => m.iterator());
-        for (const t of version.allTables()) children.push(t.reader.iterator());
+        for (const t of version.levels[0]) children.push(t.reader.iterator());
+        for (const level of version.levels.slice(1)) if (level.length > 0) children.push(new LevelIterator(level));
         return new SnapshotIterator(new MergingIterator(children), seq, lower, upper);
       },
       release: () => {
@@ -520,6 +652,9 @@ export class Engine {
   snapshotState(): EngineState {
     return {
       bloomNegatives: this.current.allTables().reduce((n, t) => n + t.reader.bloomNegatives, 0),
+      scores: levelScores(this.current, this.options),
+      compacting: this.compacting !== undefined,
+      stall: this.roomWaiters.length > 0 ? "stopped" : this.current.levels[0].length >= this.options.l0SlowdownTrigger ? "slowdown" : "none",
       levels: this.current.levels.map((l) => l.map((t) => t.meta)),
       lastSeq: this.lastSeq,
       walNumber: this.walNumber,
@@ -535,11 +670,18 @@ export class Engine {
     return this.closed;
   }
 
-  /** Waits for queued writes and the running flush, then closes files and releases the lock. */
+  /**
+   * Waits for queued writes and the running flush, abandons a running compaction (its
+   * partial output is removed; the inputs are still the live data), then closes files
+   * and releases the lock.
+   */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
     await this.drainWrites();
     while (this.flushing) await this.flushing.catch(() => {});
+    this.closing = true;
+    await this.compactionChain;
+    await this.manifestChain;
     this.closed = true;
     try {
       if (!this.bgError) await this.wal.sync();

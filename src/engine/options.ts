@@ -4,6 +4,7 @@
  */
 import { defaultFileSystem, type FileSystem } from "./fs.ts";
 import { KvdbError } from "./errors.ts";
+import type { CompactionHook } from "./table_writer.ts";
 
 export interface EngineOptions {
   fs: FileSystem;
@@ -16,10 +17,25 @@ export interface EngineOptions {
   bloomBitsPerKey: number;
   /** Largest WAL record accepted when reading (a sanity bound against corrupt lengths). */
   maxRecordBytes: number;
-  /** Entries a flush processes before yielding to the event loop. */
-  flushSliceEntries: number;
+  /** Entries a flush or compaction processes before yielding to the event loop. */
+  sliceEntries: number;
   /** A new manifest is started (compacting the edit log) beyond this size. */
   maxManifestBytes: number;
+  /** Run compactions automatically after flushes. */
+  autoCompact: boolean;
+  /** Level-0 table count that triggers a compaction into level 1. */
+  l0CompactionTrigger: number;
+  /** Level-0 table count at which each write group is delayed by 1 ms. */
+  l0SlowdownTrigger: number;
+  /** Level-0 table count at which writes wait for a compaction. */
+  l0StopTrigger: number;
+  /** Size limit of level 1; each deeper level may hold `levelMultiplier` times more. */
+  levelBaseBytes: number;
+  levelMultiplier: number;
+  /** Compaction outputs are split into tables of about this size. */
+  targetFileBytes: number;
+  /** Lets a higher layer rewrite or drop its own records during compaction. */
+  compactionHook: CompactionHook | undefined;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -31,8 +47,16 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   restartInterval: 16,
   bloomBitsPerKey: 10,
   maxRecordBytes: 1024 * 1024 * 1024,
-  flushSliceEntries: 2000,
+  sliceEntries: 1000,
   maxManifestBytes: 4 * 1024 * 1024,
+  autoCompact: true,
+  l0CompactionTrigger: 4,
+  l0SlowdownTrigger: 8,
+  l0StopTrigger: 12,
+  levelBaseBytes: 10 * 1024 * 1024,
+  levelMultiplier: 10,
+  targetFileBytes: 2 * 1024 * 1024,
+  compactionHook: undefined,
 };
 
 export function resolveEngineOptions(partial: Partial<EngineOptions>): EngineOptions {
@@ -45,6 +69,13 @@ export function resolveEngineOptions(partial: Partial<EngineOptions>): EngineOpt
   positive("blockSize", o.blockSize);
   positive("restartInterval", o.restartInterval);
   positive("maxImmutableMemtables", o.maxImmutableMemtables);
+  positive("targetFileBytes", o.targetFileBytes);
+  positive("levelBaseBytes", o.levelBaseBytes);
+  positive("l0CompactionTrigger", o.l0CompactionTrigger);
+  if (!(o.levelMultiplier > 1)) throw new KvdbError("INVALID_ARGUMENT", "levelMultiplier must be > 1");
+  if (!(o.l0CompactionTrigger <= o.l0SlowdownTrigger && o.l0SlowdownTrigger <= o.l0StopTrigger)) {
+    throw new KvdbError("INVALID_ARGUMENT", "level-0 triggers must satisfy compaction <= slowdown <= stop");
+  }
   if (!(o.bloomBitsPerKey >= 0)) throw new KvdbError("INVALID_ARGUMENT", "bloomBitsPerKey must be >= 0");
   return o;
 }

@@ -21,7 +21,8 @@ export class TableHandle {
   private refs = 0;
 
   constructor(
-    readonly meta: FileMeta,
+    /** Replaced when a trivial move re-levels the table. */
+    public meta: FileMeta,
     readonly reader: TableReader,
     private readonly onUnreferenced: (table: TableHandle) => void,
   ) {}

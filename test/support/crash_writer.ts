@@ -1,12 +1,12 @@
 /**
  * Child process for crash tests: writes durably from several concurrent writers and
  * prints `ack <key> <value>` after each write resolves, until it is killed.
- * Usage: bun crash_writer.ts <dir> <cycle> [memtableBytes]
+ * Usage: bun crash_writer.ts <dir> <cycle> [options as JSON]
  */
 import { openDatabase } from "../../src/db.ts";
 
-const [dir, cycle, memtable] = process.argv.slice(2);
-const db = await openDatabase(dir, { sync: "always", memtableBytes: Number(memtable ?? 16384) });
+const [dir, cycle, options] = process.argv.slice(2);
+const db = await openDatabase(dir, { sync: "always", memtableBytes: 16384, ...JSON.parse(options ?? "{}") });
 process.stdout.write("ready\n");
 
 let n = 0;
