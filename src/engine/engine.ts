@@ -25,7 +25,7 @@ import { LevelIterator } from "./level_iterator.ts";
 import { SnapshotIterator } from "./snapshot_iterator.ts";
 import { TableReader } from "./sstable/reader.ts";
 import { encodeRecord } from "./log_format.ts";
-import { encodeBatch } from "./write_batch.ts";
+import { encodeBatch, KIND_MERGE, type BatchOp } from "./write_batch.ts";
 import { WalWriter, readWal } from "./wal.ts";
 import { ManifestWriter, applyEdit, readManifest, emptyManifestState, type FileMeta, type ManifestState, type VersionEdit } from "./manifest.ts";
 import { acquireLock, type DirLock } from "./lock.ts";
@@ -40,8 +40,33 @@ import { SnapshotList } from "./snapshots.ts";
 export interface EngineOp {
   kind: Kind;
   key: Uint8Array;
+  /** The whole new value (empty for deletes): what the MemTable and readers get. */
   value: Uint8Array;
+  /**
+   * When set, the WAL logs this operand as a merge instead of the whole value; recovery
+   * rebuilds the value with the merge operator. The caller guarantees
+   * `mergeOperator(current value, operand)` equals `value`.
+   */
+  operand?: Uint8Array;
+  /** The previous version may be overwritten in the MemTable when no reader can see it. */
+  replaceable?: boolean;
+  /** Written by kvdb itself (index maintenance): not counted as user writes in statistics. */
+  internal?: boolean;
 }
+
+/** Reads inside the serialized write path: the latest state plus the earlier batches of the same group. */
+export interface BatchReader {
+  get(key: Uint8Array): Uint8Array | undefined;
+}
+
+/**
+ * Runs inside the serialized write path, once per batch, in commit order, before the
+ * batch is logged: a higher layer (the secondary indexes) reads what it needs through
+ * `reader` and returns the ops to log instead — for example the batch plus its index
+ * changes, so record and index change in one atomic batch. Throwing rejects just this
+ * batch.
+ */
+export type PrepareBatch = (ops: EngineOp[], reader: BatchReader) => EngineOp[];
 
 export interface EngineCounters {
   walAppends: number;
@@ -97,6 +122,8 @@ interface FrozenMemTable {
 /** A consistent point-in-time view: what a scan reads. Release it when done. */
 export interface ReadView {
   readonly seq: number;
+  /** A point read at this view's sequence number. */
+  get(key: Uint8Array): Uint8Array | undefined;
   iterator(lower?: Uint8Array, upper?: Uint8Array): SnapshotIterator;
   release(): void;
 }
@@ -200,11 +227,13 @@ export class Engine {
     this.lastSeq = state.lastSequence;
 
     // Open every live table first: a missing or corrupt table must stop the open
-    // before anything is rewritten.
-    for (const meta of state.levels.flat()) this.openTable(meta);
+    // before anything is rewritten. Merge ops in the WAL read their base from them.
+    this.state = state;
+    this.installVersion();
 
     wals.sort((a, b) => a - b);
     const recovered = new MemTable();
+    this.mem = recovered;
     for (const number of wals) {
       const path = join(this.dir, walFileName(number));
       const result = await readWal(fs, path, this.options.maxRecordBytes);
@@ -213,7 +242,14 @@ export class Engine {
       for (const batch of result.batches) {
         this.counters.recoveredBatches++;
         for (const op of batch.ops) {
-          recovered.add(op.key, op.seq, op.kind, op.value);
+          let kind: Kind;
+          let value = op.value;
+          if (op.kind === KIND_MERGE) {
+            kind = KIND_PUT;
+            value = this.options.mergeOperator(this.lookup(op.key, Infinity, [recovered], this.current), op.value);
+          } else kind = op.kind;
+          // Nobody reads during recovery: only the newest version of a key is needed.
+          if (!recovered.replaceNewest(op.key, kind, value, () => true)) recovered.add(op.key, op.seq, kind, value);
           this.lastSeq = Math.max(this.lastSeq, op.seq);
         }
       }
@@ -224,6 +260,7 @@ export class Engine {
       const meta = await this.writeLevel0(recovered);
       edit.addedFiles = [meta];
     }
+    this.mem = new MemTable();
     this.walNumber = this.allocateFileNumber();
     this.wal = new WalWriter(fs.openWritable(join(this.dir, walFileName(this.walNumber)), { truncate: true }));
     await fs.syncDir(this.dir);
@@ -238,6 +275,8 @@ export class Engine {
     this.manifest = await ManifestWriter.create(fs, this.dir, this.state, manifestNumber);
     this.installVersion();
     this.removeObsoleteFiles(manifestNumber);
+    // Short-lived openers (CLI commands) each add a level-0 table from their WAL.
+    this.maybeScheduleCompaction();
   }
 
   /** Deletes WALs already in tables, tables no manifest names, old manifests and temp files. */
@@ -328,12 +367,14 @@ export class Engine {
     }
   }
 
-  private async commitGroup(group: PendingWrite[]): Promise<void> {
+  private async commitGroup(input: PendingWrite[]): Promise<void> {
+    const group = this.options.prepareBatch ? this.prepareGroup(input, this.options.prepareBatch) : input;
+    if (group.length === 0) return;
     let seq = this.lastSeq + 1;
     const records: Uint8Array[] = [];
     let total = 0;
     for (const w of group) {
-      const rec = encodeRecord(encodeBatch(seq, w.ops));
+      const rec = encodeRecord(encodeBatch(seq, w.ops.map(toWalOp)));
       records.push(rec);
       total += rec.length;
       seq += w.ops.length;
@@ -355,9 +396,13 @@ export class Engine {
     // Durable: now visible.
     seq = this.lastSeq + 1;
     const mem = this.mem;
+    const newestSnapshot = this.snapshots.newest();
+    const invisible = (s: number) => s > newestSnapshot;
     for (const w of group) {
       for (const op of w.ops) {
-        mem.add(op.key, seq++, op.kind, op.value);
+        if (!(op.replaceable && mem.replaceNewest(op.key, op.kind, op.value, invisible))) mem.add(op.key, seq, op.kind, op.value);
+        seq++;
+        if (op.internal) continue;
         if (op.kind === KIND_PUT) this.counters.puts++;
         else this.counters.deletes++;
         this.counters.userBytes += op.key.length + op.value.length;
@@ -367,6 +412,32 @@ export class Engine {
     this.counters.batchesWritten += group.length;
     this.lastSeq = seq - 1;
     for (const w of group) w.resolve();
+  }
+
+  /**
+   * Lets the prepare hook rewrite each batch in order. Reads see the latest committed
+   * state overlaid with the earlier batches of this group, which are not yet applied.
+   */
+  private prepareGroup(group: PendingWrite[], prepare: PrepareBatch): PendingWrite[] {
+    const overlay = new Map<string, Uint8Array | undefined>();
+    const reader: BatchReader = {
+      get: (key) => {
+        const id = keyId(key);
+        return overlay.has(id) ? overlay.get(id) : this.lookup(key, this.lastSeq, this.memTables(), this.current);
+      },
+    };
+    const kept: PendingWrite[] = [];
+    for (const w of group) {
+      try {
+        w.ops = prepare(w.ops, reader);
+      } catch (e) {
+        w.reject(e);
+        continue;
+      }
+      for (const op of w.ops) overlay.set(keyId(op.key), op.kind === KIND_PUT ? op.value : undefined);
+      kept.push(w);
+    }
+    return kept;
   }
 
   private failQueued(err: KvdbError): void {
@@ -589,18 +660,27 @@ export class Engine {
   get(key: Uint8Array): Uint8Array | undefined {
     this.checkOpen();
     this.counters.gets++;
-    const seq = this.lastSeq;
-    let hit = this.mem.get(key, seq);
-    if (!hit) {
-      for (let i = this.frozen.length - 1; i >= 0 && !hit; i--) hit = this.frozen[i].mem.get(key, seq);
+    return this.lookup(key, this.lastSeq, this.memTables(), this.current);
+  }
+
+  /** The MemTables, newest first. */
+  private memTables(): MemTable[] {
+    const mems = [this.mem];
+    for (let i = this.frozen.length - 1; i >= 0; i--) mems.push(this.frozen[i].mem);
+    return mems;
+  }
+
+  /** The value of `key` at `seq` in the given MemTables (newest first) and Version. */
+  private lookup(key: Uint8Array, seq: number, mems: MemTable[], version: Version): Uint8Array | undefined {
+    for (const m of mems) {
+      const hit = m.get(key, seq);
+      if (hit) return hit.kind === KIND_PUT ? hit.value : undefined;
     }
-    if (!hit) {
-      for (const t of this.current.tablesFor(key)) {
-        hit = t.reader.get(key, seq);
-        if (hit) break;
-      }
+    for (const t of version.tablesFor(key)) {
+      const hit = t.reader.get(key, seq);
+      if (hit) return hit.kind === KIND_PUT ? hit.value : undefined;
     }
-    return hit && hit.kind === KIND_PUT ? hit.value : undefined;
+    return undefined;
   }
 
   /** Pins the current MemTables, Version and sequence number for a consistent read. */
@@ -608,12 +688,13 @@ export class Engine {
     this.checkOpen();
     this.counters.scans++;
     const seq = this.lastSeq;
-    const mems = [this.mem, ...this.frozen.map((f) => f.mem).reverse()];
+    const mems = this.memTables();
     const version = this.current.ref();
     const handle = this.snapshots.acquire(seq);
     let released = false;
     return {
       seq,
+      get: (key) => this.lookup(key, seq, mems, version),
       iterator: (lower, upper) => {
         const children: EntryIterator[] = mems.map((m) => m.iterator());
         for (const t of version.levels[0]) children.push(t.reader.iterator());
@@ -708,6 +789,16 @@ export class Engine {
   private checkOpen(): void {
     if (this.closed) throw closedError();
   }
+}
+
+function toWalOp(op: EngineOp): BatchOp {
+  return op.operand ? { kind: KIND_MERGE, key: op.key, value: op.operand } : op;
+}
+
+const latin1 = new TextDecoder("latin1");
+/** A Map key for bytes (latin1 maps each byte to one char, so it is lossless). */
+function keyId(key: Uint8Array): string {
+  return latin1.decode(key);
 }
 
 function closedError(): KvdbError {

@@ -209,6 +209,29 @@ export class MemTable {
     return { seq: leaf.nums[at + 2], kind: leaf.kinds[idx] as Kind, value: leaf.values[idx] };
   }
 
+  /**
+   * Overwrites the newest version of `key` in place — keeping its seq, so the entry's
+   * position in the tree does not change — when `replaceable(seq)` says no reader can
+   * see that version any more. Returns false (changing nothing) when there is no such
+   * version or it is still visible; the caller then adds a new version.
+   *
+   * Why: secondary-index posting blocks are rewritten on every write to their term;
+   * replacing them in place keeps the MemTable from filling with dead copies.
+   */
+  replaceNewest(key: Uint8Array, kind: Kind, value: Uint8Array, replaceable: (seq: number) => boolean): boolean {
+    const hi = prefixHigh(key);
+    const lo = prefixLow(key);
+    const { leaf, idx } = this.locate(key, hi, lo, Infinity);
+    if (leaf === null) return false;
+    const at = idx * STRIDE;
+    if (leaf.nums[at] !== hi || leaf.nums[at + 1] !== lo || compare(leaf.keys[idx], key) !== 0) return false;
+    if (!replaceable(leaf.nums[at + 2])) return false;
+    this.bytes += value.length - leaf.values[idx].length;
+    leaf.values[idx] = value;
+    leaf.kinds[idx] = kind;
+    return true;
+  }
+
   /** A cursor over every version in internal order; see {@link EntryIterator}. */
   iterator(): EntryIterator {
     return new MemTableIterator(this);

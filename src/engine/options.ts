@@ -5,6 +5,7 @@
 import { defaultFileSystem, type FileSystem } from "./fs.ts";
 import { KvdbError } from "./errors.ts";
 import type { CompactionHook } from "./table_writer.ts";
+import type { PrepareBatch } from "./engine.ts";
 
 export interface EngineOptions {
   fs: FileSystem;
@@ -36,6 +37,10 @@ export interface EngineOptions {
   targetFileBytes: number;
   /** Lets a higher layer rewrite or drop its own records during compaction. */
   compactionHook: CompactionHook | undefined;
+  /** Rewrites each batch inside the serialized write path (secondary index maintenance). */
+  prepareBatch: PrepareBatch | undefined;
+  /** Rebuilds a value from a WAL merge operand at recovery. Default: append the operand. */
+  mergeOperator: (existing: Uint8Array | undefined, operand: Uint8Array) => Uint8Array;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -57,7 +62,17 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   levelMultiplier: 10,
   targetFileBytes: 2 * 1024 * 1024,
   compactionHook: undefined,
+  prepareBatch: undefined,
+  mergeOperator: appendOperand,
 };
+
+function appendOperand(existing: Uint8Array | undefined, operand: Uint8Array): Uint8Array {
+  if (!existing || existing.length === 0) return operand.slice();
+  const out = new Uint8Array(existing.length + operand.length);
+  out.set(existing);
+  out.set(operand, existing.length);
+  return out;
+}
 
 export function resolveEngineOptions(partial: Partial<EngineOptions>): EngineOptions {
   const o: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS };

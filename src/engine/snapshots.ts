@@ -26,6 +26,13 @@ export class SnapshotList {
     return [...new Set([...this.live].map((h) => h.seq))].sort((a, b) => a - b);
   }
 
+  /** The newest live snapshot's seq, or -1 when there is none. */
+  newest(): number {
+    let max = -1;
+    for (const h of this.live) if (h.seq > max) max = h.seq;
+    return max;
+  }
+
   get size(): number {
     return this.live.size;
   }

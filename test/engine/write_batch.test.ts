@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { utf8 } from "../../src/engine/coding.ts";
 import { isKvdbError } from "../../src/engine/errors.ts";
 import { KIND_DELETE, KIND_PUT, type Kind } from "../../src/engine/iterator.ts";
-import { type BatchOp, decodeBatch, encodeBatch } from "../../src/engine/write_batch.ts";
+import { type BatchOp, decodeBatch, encodeBatch, KIND_MERGE } from "../../src/engine/write_batch.ts";
 
 const SEED = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
 console.log(`write_batch.test.ts SEED=${SEED}`);
@@ -119,9 +119,9 @@ describe("write batch", () => {
       `x.wal: bad batch: 1 trailing bytes after last op at offset ${100 + payload.length}`,
     );
     const badKind = payload.slice();
-    badKind[12] = 2;
+    badKind[12] = 3;
     expect(corruptionOf(() => decodeBatch(badKind, "x.wal", 100)).message).toBe(
-      "x.wal: bad batch: unknown op kind 2 at offset 112",
+      "x.wal: bad batch: unknown op kind 3 at offset 112",
     );
     const hugeCount = payload.slice();
     new DataView(hugeCount.buffer).setUint32(8, 0xffff_ffff, true);
@@ -140,4 +140,11 @@ describe("write batch", () => {
     invalid(() => encodeBatch(1, [{ kind: KIND_PUT, key: utf8("k") }]));
     invalid(() => encodeBatch(1, [{ kind: 7 as Kind, key: utf8("k") }]));
   });
+});
+
+test("a merge op round-trips with its operand", () => {
+  const key = new TextEncoder().encode("posting");
+  const operand = new Uint8Array([1, 2, 3]);
+  const decoded = decodeBatch(encodeBatch(9, [{ kind: KIND_MERGE, key, value: operand }]), "x.wal", 0);
+  expect(decoded.ops).toEqual([{ key, seq: 9, kind: KIND_MERGE, value: operand }]);
 });

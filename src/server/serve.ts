@@ -1,0 +1,127 @@
+/**
+ * @module
+ * Running the server: open the database, bind, record the address in the data dir, log
+ * one line; on SIGTERM/SIGINT stop accepting connections, let in-flight requests finish,
+ * close the database and exit 0.
+ */
+import * as path from "node:path";
+import type { Server } from "bun";
+import pkg from "../../package.json" with { type: "json" };
+import { openDatabase } from "../db.ts";
+import { KvdbError } from "../engine/errors.ts";
+import type { Database, SyncMode } from "../types.ts";
+import { createApp, DEFAULT_MAX_BODY_BYTES } from "./app.ts";
+import { assertSafeBinding } from "./auth.ts";
+import { removeServerRecord, writeServerRecord } from "./server-file.ts";
+
+export interface ServeConfig {
+  dataDir: string;
+  host: string;
+  /** 0 picks a free port (read it back from {@link RunningServer.port}). */
+  port: number;
+  sync: SyncMode;
+  authToken?: string;
+  /** Allow a non-loopback bind without a token. */
+  insecure?: boolean;
+  maxBodyBytes?: number;
+  /** Path of the index definitions (read by the indexing subsystem when it lands). */
+  indexesPath?: string;
+  /** Seconds a connection may stay silent, including while a slow request computes. Default 255 (Bun's maximum). */
+  idleTimeoutSeconds?: number;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly db: Database;
+  readonly server: Server<unknown>;
+  /** Stops accepting, waits for in-flight requests, closes the database. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** `http://host:port`, with IPv6 literals in brackets. */
+export function httpUrl(host: string, port: number): string {
+  return `http://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`;
+}
+
+/** The URL a local client uses to reach a server bound to `host` (a wildcard bind is reached via loopback). */
+export function localUrl(host: string, port: number): string {
+  if (host === "0.0.0.0" || host === "") return httpUrl("127.0.0.1", port);
+  if (host === "::" || host === "[::]") return httpUrl("::1", port);
+  return httpUrl(host, port);
+}
+
+/** Opens the database and starts serving it. */
+export async function startServer(config: ServeConfig, log: (line: string) => void = console.log): Promise<RunningServer> {
+  assertSafeBinding(config.host, Boolean(config.authToken), Boolean(config.insecure));
+  const dataDir = path.resolve(config.dataDir);
+  const db = await openDatabase(dataDir, { sync: config.sync });
+  const app = createApp(db, { authToken: config.authToken, maxBodyBytes: config.maxBodyBytes });
+  const maxBodyBytes = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  let server: Server<unknown>;
+  try {
+    server = Bun.serve({
+      hostname: config.host,
+      port: config.port,
+      // Two servers on one port would each get half the connections: fail instead.
+      reusePort: false,
+      development: false,
+      idleTimeout: config.idleTimeoutSeconds ?? 255,
+      // Out of the way: the app answers 413 with a JSON body itself (see body.ts).
+      maxRequestBodySize: Math.max(maxBodyBytes * 2, maxBodyBytes + 1024 * 1024),
+      fetch: app.fetch,
+    });
+  } catch (e) {
+    await db.close();
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new KvdbError("INVALID_ARGUMENT", `cannot listen on ${config.host}:${config.port}: ${reason}`);
+  }
+  const port = server.port as number;
+  const url = localUrl(config.host, port);
+  writeServerRecord(dataDir, { url, pid: process.pid, auth: Boolean(config.authToken), version: pkg.version });
+  log(
+    `kvdb ${pkg.version} listening on ${httpUrl(config.host, port)}, data dir ${dataDir} ` +
+      `(sync ${config.sync}, auth ${config.authToken ? "on" : "off"}, docs ${url}/swagger)`,
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    db,
+    server,
+    stop() {
+      stopping ??= (async () => {
+        await server.stop(false);
+        removeServerRecord(dataDir);
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * Serves until SIGTERM or SIGINT, then shuts down cleanly. Resolves with the exit code:
+ * 0 after a clean shutdown, 1 if closing the database failed. A second signal exits at once.
+ */
+export async function runServer(config: ServeConfig, log: (line: string) => void = console.log): Promise<number> {
+  const running = await startServer(config, log);
+  return new Promise<number>((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) process.exit(1);
+      signalled = true;
+      log(`kvdb: ${signal}: finishing in-flight requests and closing the database`);
+      running.stop().then(
+        () => resolve(0),
+        (e) => {
+          log(`kvdb: error while closing: ${e instanceof Error ? e.message : String(e)}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}
