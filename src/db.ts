@@ -10,8 +10,9 @@
  */
 import { Engine, type EngineOp } from "./engine/engine.ts";
 import { KvdbError } from "./engine/errors.ts";
-import { compareBytes, fromUtf8, prefixEnd, utf8 } from "./engine/coding.ts";
+import { compareBytes, prefixEnd, utf8 } from "./engine/coding.ts";
 import { KIND_DELETE, KIND_PUT } from "./engine/iterator.ts";
+import { ScanCursor } from "./scan_cursor.ts";
 import type { Database, DatabaseOptions, DatabaseStats, ScanOptions, SyncMode, WriteOp } from "./types.ts";
 
 export type { Database, DatabaseOptions, DatabaseStats, ScanOptions, SyncMode, WriteOp } from "./types.ts";
@@ -100,23 +101,10 @@ class KvDatabase implements Database {
     const bounds = this.scanBounds(options);
     const limit = scanLimit(options.limit);
     const engine = this.engine;
+    const reverse = options.reverse === true;
     return {
-      async *[Symbol.asyncIterator]() {
-        if (!bounds || limit === 0) return;
-        const view = engine.readView();
-        try {
-          const it = view.iterator(bounds.lower, bounds.upper);
-          if (options.reverse) it.seekToLast();
-          else it.seekToFirst();
-          for (let n = 0; it.valid() && n < limit; n++) {
-            yield [fromUtf8(it.key()), it.value().slice()];
-            if (options.reverse) it.prev();
-            else it.next();
-          }
-        } finally {
-          view.release();
-        }
-      },
+      [Symbol.asyncIterator]: () =>
+        new ScanCursor(() => engine.readView(), bounds ? { ...bounds, limit, reverse } : { lower: undefined, upper: USER_KEYSPACE_END, limit: 0, reverse }),
     };
   }
 

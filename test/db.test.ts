@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { readdirSync } from "node:fs";
 import { openDatabase, type Database, type WriteOp } from "../src/db.ts";
 import { isKvdbError } from "../src/engine/errors.ts";
 import { seededRandom, testSeed, type Random } from "./support/random.ts";
@@ -120,6 +121,21 @@ describe("Database basics", () => {
     expect(seen.every(([, v]) => v === "old")).toBe(true);
     expect(text(await db.get("k099"))).toBeUndefined();
     expect((await collect(db)).length).toBe(100);
+    await db.close();
+  });
+
+  test("leaving a scan early releases its snapshot, so compaction can delete the tables it read", async () => {
+    const dir = tempDir();
+    const db = await openDatabase(dir, { memtableBytes: 2048 });
+    for (let i = 0; i < 500; i++) await db.put(`k${i}`, "v".repeat(20));
+    await db.flush();
+    for await (const _ of db.scan()) break;
+    const abandoned = db.scan()[Symbol.asyncIterator]();
+    await abandoned.next();
+    await abandoned.return?.();
+    await db.compact();
+    const tables = readdirSync(dir).filter((n) => n.endsWith(".sst"));
+    expect(tables.length).toBe(db.stats().sstables.files);
     await db.close();
   });
 

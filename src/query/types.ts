@@ -1,0 +1,99 @@
+/**
+ * @module
+ * The public shapes of a query: the request `db.query()`, `POST /query` and `kvdb query`
+ * accept, and the response they return. Field names are snake_case because they are the
+ * JSON wire format; the embedded API uses the same objects.
+ */
+
+/** A value JSON can carry. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/**
+ * A filter: field paths (`"city"`, `"address.city"`, `"$.tags[0]"`) mapped to a value
+ * (implicit equality) or an object of operators (`{ "$gte": 30 }`), and the combinators
+ * `$and`, `$or`, `$not`. The README's "Filter language" section is the reference.
+ */
+export type Filter = { [pathOrCombinator: string]: unknown };
+
+export interface QueryRequest {
+  /** Only keys starting with this prefix (UTF-8 bytes). Absent, null or "": the whole keyspace. */
+  scope_prefix?: string | null;
+  /** Absent, null or `{}`: every JSON-object value in scope matches. */
+  filter?: Filter | null;
+  /** Items per page, 1..{@link MAX_QUERY_LIMIT}; default {@link DEFAULT_QUERY_LIMIT}. Ignored with `count`. */
+  limit?: number | null;
+  /** `next_cursor` of the previous page, unchanged. */
+  cursor?: string | null;
+  /** Adds `candidates`, `filter` and `prefilter` to `plan`. */
+  explain?: boolean | null;
+  /** Return only the number of matches in scope (no items, no limit). */
+  count?: boolean | null;
+  /**
+   * Reserved for range indexes (issue 7): `{ "age": 1 }` or `{ "age": -1 }`. Rejected with
+   * INVALID_ARGUMENT until then; results come in key order.
+   */
+  sort?: Record<string, 1 | -1> | null;
+}
+
+export const DEFAULT_QUERY_LIMIT = 100;
+export const MAX_QUERY_LIMIT = 1000;
+
+export interface QueryItem {
+  key: string;
+  value: JsonObject;
+}
+
+export interface QueryItemsResponse {
+  /** Matches in ascending key order (UTF-8 bytes). */
+  items: QueryItem[];
+  /**
+   * Non-null when the page is full and at least one more key in scope follows the last
+   * item; that next page may still turn out empty. Null means the query is complete.
+   */
+  next_cursor: string | null;
+  plan: QueryPlan;
+}
+
+export interface QueryCountResponse {
+  count: number;
+  plan: QueryPlan;
+}
+
+export type QueryResponse = QueryItemsResponse | QueryCountResponse;
+
+/** How the query was answered. Always present; `explain: true` adds the optional fields. */
+export interface QueryPlan {
+  /** "scan": every key in scope was read. Index access paths add their own kinds. */
+  kind: string;
+  /** The index used, or null for a scan. */
+  index: string | null;
+  /** Entries read: keys in scope for a scan, index entries for an index. */
+  keys_examined: number;
+  /** Stored values looked at (for a scan, one per key examined). */
+  docs_examined: number;
+  /**
+   * Values decoded as JSON. Fewer than `docs_examined` when the byte prefilter proved a
+   * value cannot match (it lacks bytes that every match contains) without decoding it.
+   */
+  docs_decoded: number;
+  /** Items returned, or matches counted with `count`. */
+  returned: number;
+  /** Decoded values that were not UTF-8 JSON objects (they never match). */
+  skipped_not_json: number;
+  /** Wall-clock time of the whole query, milliseconds. */
+  ms: number;
+  /** explain: access paths considered but not used, and why. */
+  candidates?: PlanCandidate[];
+  /** explain: the filter as understood (canonical paths, implicit equalities made explicit). */
+  filter?: JsonValue;
+  /** explain: byte strings every match must contain (checked before decoding); empty when none. */
+  prefilter?: string[];
+}
+
+export interface PlanCandidate {
+  index: string;
+  reason: string;
+}
