@@ -13,6 +13,8 @@ import { KvdbError } from "./engine/errors.ts";
 import { compareBytes, prefixEnd, utf8 } from "./engine/coding.ts";
 import { KIND_DELETE, KIND_PUT } from "./engine/iterator.ts";
 import { ScanCursor } from "./scan_cursor.ts";
+import { IndexManager, type IndexInfo } from "./indexing/manager.ts";
+import { loadIndexesFile, validateDefinitions, type IndexDefinition } from "./indexing/definition.ts";
 import type { Database, DatabaseOptions, DatabaseStats, ScanOptions, SyncMode, WriteOp } from "./types.ts";
 
 export type { Database, DatabaseOptions, DatabaseStats, ScanOptions, SyncMode, WriteOp } from "./types.ts";
@@ -26,7 +28,12 @@ const USER_KEYSPACE_END = new Uint8Array([0xff]);
 
 export async function openDatabase(dir: string, options: DatabaseOptions = {}): Promise<Database> {
   if (typeof dir !== "string" || dir.length === 0) throw new KvdbError("INVALID_ARGUMENT", "a data directory path is required");
+  // Definitions are validated before anything is opened: a bad indexes.toml refuses to start.
+  const definitions = options.indexes === undefined ? undefined : resolveDefinitions(options.indexes);
+  const indexes = new IndexManager({ limits: { blockEntries: options.indexBlockEntries, blockBytes: options.indexBlockBytes } });
   const engine = await Engine.open(dir, {
+    prepareBatch: indexes.prepare,
+    compactionHook: indexes.compactionHook,
     fs: options.fs,
     sync: options.sync,
     memtableBytes: options.memtableBytes,
@@ -36,17 +43,34 @@ export async function openDatabase(dir: string, options: DatabaseOptions = {}): 
     targetFileBytes: options.targetFileBytes,
     levelBaseBytes: options.levelBaseBytes,
   });
-  return new KvDatabase(engine, options);
+  try {
+    indexes.attach(engine);
+    if (definitions) await indexes.reconcile(definitions);
+  } catch (e) {
+    await indexes.stop();
+    await engine.close();
+    throw e;
+  }
+  return new KvDatabase(engine, indexes, options);
+}
+
+/** A path to an indexes.toml, or definitions given in code; validated either way. */
+function resolveDefinitions(source: string | IndexDefinition[]): IndexDefinition[] {
+  return typeof source === "string" ? loadIndexesFile(source) : validateDefinitions(source);
 }
 
 class KvDatabase implements Database {
   private readonly maxKeyBytes: number;
   private readonly maxValueBytes: number;
 
+  private indexSource: string | IndexDefinition[] | undefined;
+
   constructor(
     private readonly engine: Engine,
+    private readonly indexes: IndexManager,
     options: DatabaseOptions,
   ) {
+    this.indexSource = options.indexes;
     this.maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
     this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   }
@@ -216,8 +240,48 @@ class KvDatabase implements Database {
     return this.engine.compact();
   }
 
-  close(): Promise<void> {
-    return this.engine.close();
+  listIndexes(): IndexInfo[] {
+    this.checkOpen();
+    return this.indexes.list();
+  }
+
+  getIndex(name: string): IndexInfo | undefined {
+    this.checkOpen();
+    return this.indexes.info(name);
+  }
+
+  /**
+   * Re-reads the definitions (the same file or array as at open, or a new one) and
+   * reconciles: new or changed indexes build online, removed ones are dropped, unchanged
+   * ones are untouched. A bad file changes nothing and throws INVALID_ARGUMENT.
+   */
+  async reloadIndexes(source?: string | IndexDefinition[]): Promise<IndexInfo[]> {
+    this.checkOpen();
+    const from = source ?? this.indexSource;
+    if (from === undefined) throw new KvdbError("INVALID_ARGUMENT", "no index definitions to reload: none were given at open");
+    const definitions = resolveDefinitions(from);
+    await this.indexes.reconcile(definitions);
+    this.indexSource = from;
+    return this.indexes.list();
+  }
+
+  rebuildIndex(name: string): Promise<IndexInfo> {
+    this.checkOpen();
+    return this.indexes.rebuild(name);
+  }
+
+  /** Resolves when no index build or drop is running (tests; `kvdb index rebuild` waits with it). */
+  waitForIndexes(): Promise<void> {
+    return this.indexes.idle();
+  }
+
+  private checkOpen(): void {
+    if (this.engine.isClosed) throw new KvdbError("CLOSED", "the database is closed");
+  }
+
+  async close(): Promise<void> {
+    await this.indexes.stop();
+    await this.engine.close();
   }
 }
 

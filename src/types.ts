@@ -4,6 +4,10 @@
  * server and the CLI call only this interface.
  */
 import type { FileSystem } from "./engine/fs.ts";
+import type { IndexDefinition } from "./indexing/definition.ts";
+import type { IndexInfo } from "./indexing/manager.ts";
+
+export type { IndexDefinition, IndexInfo };
 
 export type SyncMode = "always" | "none";
 
@@ -28,6 +32,12 @@ export interface DatabaseOptions {
   levelBaseBytes?: number;
   /** The file-system layer; tests inject faults through it. */
   fs?: FileSystem;
+  /** Secondary indexes: a path to an indexes.toml, or the definitions themselves. */
+  indexes?: string | IndexDefinition[];
+  /** Posting block capacity in entries (default 256) ... */
+  indexBlockEntries?: number;
+  /** ... and in bytes (default 16 KiB), whichever fills first. */
+  indexBlockBytes?: number;
 }
 
 export type WriteOp =
@@ -108,5 +118,14 @@ export interface Database {
   flush(): Promise<void>;
   /** Full manual compaction. */
   compact(): Promise<void>;
+  /** Every declared index with its state, progress and size figures. */
+  listIndexes(): IndexInfo[];
+  getIndex(name: string): IndexInfo | undefined;
+  /** Reloads index definitions (the source given at open, or a new path or array). */
+  reloadIndexes(source?: string | IndexDefinition[]): Promise<IndexInfo[]>;
+  /** Rebuilds an index online; resolves once the new generation is registered (it builds in the background). */
+  rebuildIndex(name: string): Promise<IndexInfo>;
+  /** Resolves when no index build or drop is pending. */
+  waitForIndexes(): Promise<void>;
   close(): Promise<void>;
 }

@@ -109,6 +109,8 @@ export interface EngineState {
 
 interface PendingWrite {
   ops: EngineOp[];
+  /** Computes the ops from the latest state, alone in its commit group (see writeWith). */
+  build?: (view: ReadView) => EngineOp[];
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -151,6 +153,7 @@ export class Engine {
   /** Manifest edits are computed and logged one at a time through this chain. */
   private manifestChain: Promise<unknown> = Promise.resolve();
   private closing = false;
+  private groupsSinceYield = 0;
   /** Sticky background error: set when a WAL or flush I/O failed; every later write fails with it. */
   private bgError: KvdbError | undefined;
   private closed = false;
@@ -348,6 +351,21 @@ export class Engine {
     });
   }
 
+  /**
+   * Commits a batch computed from the latest state: `build` runs inside the serialized
+   * write path, alone in its group, with a view that includes every earlier write, and
+   * returns the ops to apply (they bypass the prepare hook). Nothing can commit between
+   * what `build` reads and what it writes. Used by online index builds.
+   */
+  writeWith(build: (view: ReadView) => EngineOp[]): Promise<void> {
+    if (this.closed) return Promise.reject(closedError());
+    if (this.bgError) return Promise.reject(this.bgError);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ ops: [], build, resolve, reject });
+      if (!this.committing) void this.commitLoop();
+    });
+  }
+
   private async commitLoop(): Promise<void> {
     this.committing = true;
     try {
@@ -358,17 +376,45 @@ export class Engine {
         }
         await this.makeRoomForWrite();
         if (this.bgError) continue;
-        const group = this.queue;
-        this.queue = [];
-        await this.commitGroup(group);
+        // Without an fsync to wait for, a tight loop of awaited writes would run entirely
+        // on microtasks and starve flushes, compactions and index builds: yield now and then.
+        if (this.options.sync === "none" && ++this.groupsSinceYield >= 64) {
+          this.groupsSinceYield = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+          if (this.queue.length === 0) continue;
+        }
+        // A build runs alone; plain writes group up to the next build.
+        let take = this.queue[0].build ? 1 : this.queue.findIndex((w) => w.build !== undefined);
+        if (take < 0) take = this.queue.length;
+        const group = this.queue.splice(0, take);
+        if (group[0].build) {
+          if (!this.runBuild(group[0])) continue;
+          await this.commitGroup(group, false);
+        } else await this.commitGroup(group, true);
       }
     } finally {
       this.committing = false;
     }
   }
 
-  private async commitGroup(input: PendingWrite[]): Promise<void> {
-    const group = this.options.prepareBatch ? this.prepareGroup(input, this.options.prepareBatch) : input;
+  /** Runs a build in place; false (and the writer rejected) when it threw or wrote nothing. */
+  private runBuild(w: PendingWrite): boolean {
+    const view = this.openView();
+    try {
+      w.ops = w.build!(view);
+    } catch (e) {
+      w.reject(e);
+      return false;
+    } finally {
+      view.release();
+    }
+    if (w.ops.length > 0) return true;
+    w.resolve();
+    return false;
+  }
+
+  private async commitGroup(input: PendingWrite[], prepare: boolean): Promise<void> {
+    const group = prepare && this.options.prepareBatch ? this.prepareGroup(input, this.options.prepareBatch) : input;
     if (group.length === 0) return;
     let seq = this.lastSeq + 1;
     const records: Uint8Array[] = [];
@@ -687,6 +733,10 @@ export class Engine {
   readView(): ReadView {
     this.checkOpen();
     this.counters.scans++;
+    return this.openView();
+  }
+
+  private openView(): ReadView {
     const seq = this.lastSeq;
     const mems = this.memTables();
     const version = this.current.ref();

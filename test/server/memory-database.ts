@@ -6,7 +6,7 @@
  */
 import { compareBytes, utf8 } from "../../src/engine/coding.ts";
 import { KvdbError } from "../../src/engine/errors.ts";
-import type { Database, DatabaseStats, ScanOptions, WriteOp } from "../../src/types.ts";
+import type { Database, DatabaseStats, IndexInfo, ScanOptions, WriteOp } from "../../src/types.ts";
 
 export class MemoryDatabase implements Database {
   readonly dir = "(memory)";
@@ -106,6 +106,25 @@ export class MemoryDatabase implements Database {
   async compact(): Promise<void> {
     this.compactions++;
   }
+
+  // The model has no secondary indexes: it behaves like a database opened without any.
+  listIndexes(): IndexInfo[] {
+    return [];
+  }
+
+  getIndex(): IndexInfo | undefined {
+    return undefined;
+  }
+
+  async reloadIndexes(): Promise<IndexInfo[]> {
+    throw new KvdbError("INVALID_ARGUMENT", "no index definitions to reload: none were given at open");
+  }
+
+  async rebuildIndex(name: string): Promise<IndexInfo> {
+    throw new KvdbError("NOT_FOUND", `no index named ${JSON.stringify(name)}`);
+  }
+
+  async waitForIndexes(): Promise<void> {}
 
   async close(): Promise<void> {
     this.closed = true;

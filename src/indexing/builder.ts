@@ -1,0 +1,68 @@
+/**
+ * @module
+ * Online index builds and drops, one bounded step at a time. Each step runs through the
+ * engine's `writeWith`, alone in the serialized write path, so what it reads (the next
+ * keys of the scope and their current values) and what it writes (their postings and
+ * the advanced cursor in the registry record) form one atomic batch: a crash resumes
+ * from the last step, and no concurrent write slips between the read and the write.
+ */
+import type { EngineOp, ReadView } from "../engine/engine.ts";
+import { concatBytes, prefixEnd } from "../engine/coding.ts";
+import { IndexWriter, type BlockLimits } from "./index_writer.ts";
+import { indexRecordChange } from "./maintainer.ts";
+import type { IndexInstance } from "./instance.ts";
+
+/** Every user key sorts below this (UTF-8 never contains 0xFF). */
+const USER_KEYSPACE_END = new Uint8Array([0xff]);
+const ZERO = new Uint8Array([0]);
+
+export interface StepResult {
+  ops: EngineOp[];
+  done: boolean;
+}
+
+/**
+ * Indexes up to `maxKeys` records after the cursor. When the scope is exhausted the
+ * index becomes ready and `retire` (the generations it replaces) turn to dropping, in
+ * the same batch.
+ */
+export function backfillStep(index: IndexInstance, view: ReadView, limits: BlockLimits, maxKeys: number, retire: readonly IndexInstance[]): StepResult {
+  const writer = new IndexWriter(view, limits);
+  const lower = index.cursor ? concatBytes([index.cursor, ZERO]) : index.scope;
+  const upper = prefixEnd(index.scope) ?? USER_KEYSPACE_END;
+  const it = view.iterator(lower, upper);
+  let last: Uint8Array | undefined;
+  let n = 0;
+  for (it.seekToFirst(); it.valid() && n < maxKeys; it.next()) {
+    last = it.key();
+    indexRecordChange(writer, index, last, undefined, it.value());
+    n++;
+  }
+  index.scanned += n;
+  const done = !it.valid();
+  if (last) index.cursor = last.slice();
+  if (done) {
+    index.state = "ready";
+    index.readyAt = new Date().toISOString();
+    for (const old of retire) {
+      old.state = "dropping";
+      writer.put(old.recordKey, old.encodeRecord());
+    }
+  }
+  writer.put(index.recordKey, index.encodeRecord());
+  return { ops: writer.finish(), done };
+}
+
+/** Deletes up to `maxKeys` of a dropped generation's records; the registry record goes last. */
+export function dropStep(index: IndexInstance, view: ReadView, maxKeys: number): StepResult {
+  const writer = new IndexWriter(view, { blockEntries: 1, blockBytes: 1 });
+  const it = view.iterator(index.dataPrefix, prefixEnd(index.dataPrefix));
+  let n = 0;
+  for (it.seekToFirst(); it.valid() && n < maxKeys; it.next()) {
+    writer.delete(it.key().slice());
+    n++;
+  }
+  const done = !it.valid();
+  if (done) writer.delete(index.recordKey);
+  return { ops: writer.finish(), done };
+}

@@ -1,0 +1,244 @@
+/**
+ * @module
+ * The index registry at run time: which index generations exist and in which state, the
+ * hooks the engine calls (write-path maintenance, compaction cleanup), reconciling the
+ * declared definitions with the persisted ones, and the background worker that runs
+ * builds and drops in bounded steps while reads and writes go on.
+ */
+import type { Engine, EngineOp, PrepareBatch } from "../engine/engine.ts";
+import type { CompactionHook } from "../engine/table_writer.ts";
+import { prefixEnd } from "../engine/coding.ts";
+import { KvdbError } from "../engine/errors.ts";
+import { type IndexDefinition, definitionKey } from "./definition.ts";
+import { IndexInstance, type IndexState } from "./instance.ts";
+import { DEFAULT_BLOCK_LIMITS, IndexWriter, type BlockLimits } from "./index_writer.ts";
+import { maintainIndexes } from "./maintainer.ts";
+import { backfillStep, dropStep } from "./builder.ts";
+import { REGISTRY_PREFIX } from "./keys.ts";
+import { collapsePostingRecord } from "./compaction.ts";
+import { indexFigures, type IndexFigures } from "./figures.ts";
+
+export interface IndexManagerOptions {
+  limits?: Partial<BlockLimits>;
+  /** Records indexed (or index records deleted) per background step. */
+  stepKeys?: number;
+}
+
+export interface IndexInfo extends IndexFigures {
+  name: string;
+  type: IndexDefinition["type"];
+  scope_prefix: string;
+  extractor: IndexDefinition["extractor"];
+  state: IndexState;
+  generation: number;
+  /** Backfill progress of a building index. */
+  progress: { scanned: number; cursor: string | null; started_at: string; ready_at: string | null };
+  /** A newer generation being built to replace this one (a rebuild or a changed definition). */
+  rebuilding: { generation: number; scanned: number } | null;
+  error: string | null;
+}
+
+export class IndexManager {
+  readonly limits: BlockLimits;
+  private readonly stepKeys: number;
+  private instances: IndexInstance[] = [];
+  private engine: Engine | undefined;
+  private worker: Promise<void> | undefined;
+  private stopped = false;
+  private lastError: Error | undefined;
+
+  constructor(options: IndexManagerOptions = {}) {
+    this.limits = {
+      blockEntries: options.limits?.blockEntries ?? DEFAULT_BLOCK_LIMITS.blockEntries,
+      blockBytes: options.limits?.blockBytes ?? DEFAULT_BLOCK_LIMITS.blockBytes,
+    };
+    this.stepKeys = options.stepKeys ?? 1000;
+  }
+
+  /** The engine's write-path hook: index changes join each batch. */
+  readonly prepare: PrepareBatch = (ops, reader) => {
+    const live = this.instances.filter((i) => i.state !== "dropping");
+    return maintainIndexes(live, ops, reader, this.limits);
+  };
+
+  /** The engine's compaction hook: collapses posting blocks as they are rewritten. */
+  readonly compactionHook: CompactionHook = (key, value) => (key[0] === 0xff ? collapsePostingRecord(key, value) : value);
+
+  /** Reads the persisted registry and resumes unfinished builds and drops. */
+  attach(engine: Engine): void {
+    this.engine = engine;
+    const view = engine.readView();
+    try {
+      const it = view.iterator(REGISTRY_PREFIX, prefixEnd(REGISTRY_PREFIX));
+      for (it.seekToFirst(); it.valid(); it.next()) this.instances.push(IndexInstance.decodeRecord(it.value(), "index registry"));
+    } finally {
+      view.release();
+    }
+    this.kick();
+  }
+
+  /**
+   * Makes the registry match `definitions`: new or changed indexes are built online (a
+   * changed one keeps answering from its previous generation until the new one is
+   * ready), removed ones are dropped in the background, unchanged ones are untouched.
+   */
+  async reconcile(definitions: readonly IndexDefinition[]): Promise<void> {
+    const engine = this.requireEngine();
+    const wanted = new Map(definitions.map((d) => [d.name, d]));
+    const writes: IndexInstance[] = [];
+    for (const inst of this.instances) {
+      const def = wanted.get(inst.name);
+      if (inst.state !== "dropping" && (!def || definitionKey(def) !== inst.key)) {
+        // Removed: drop now. Changed: the ready generation stays until its successor is ready.
+        if (!def || inst.state === "building") {
+          inst.state = "dropping";
+          writes.push(inst);
+        }
+      }
+    }
+    for (const def of definitions) {
+      const current = this.instances.filter((i) => i.name === def.name && i.state !== "dropping");
+      if (current.some((i) => i.key === definitionKey(def))) continue;
+      const inst = new IndexInstance(def, this.nextGeneration(def.name));
+      this.instances.push(inst);
+      writes.push(inst);
+    }
+    if (writes.length > 0) await engine.write(writes.map(recordOp));
+    this.kick();
+  }
+
+  /** Builds a fresh generation of `name` online; the current one answers queries until it is ready. */
+  async rebuild(name: string): Promise<IndexInfo> {
+    const engine = this.requireEngine();
+    const current = this.instances.filter((i) => i.name === name && i.state !== "dropping");
+    if (current.length === 0) throw new KvdbError("NOT_FOUND", `no index named ${JSON.stringify(name)}`);
+    const ops: EngineOp[] = [];
+    for (const inst of current) {
+      if (inst.state === "building") {
+        inst.state = "dropping";
+        ops.push(recordOp(inst));
+      }
+    }
+    const inst = new IndexInstance(current[0].definition, this.nextGeneration(name));
+    this.instances.push(inst);
+    ops.push(recordOp(inst));
+    await engine.write(ops);
+    this.kick();
+    return this.info(name)!;
+  }
+
+  private nextGeneration(name: string): number {
+    return this.instances.filter((i) => i.name === name).reduce((g, i) => Math.max(g, i.generation), 0) + 1;
+  }
+
+  /** The ready generation of each index: what the query planner may read. */
+  readyIndexes(): IndexInstance[] {
+    return this.instances.filter((i) => i.state === "ready");
+  }
+
+  /** Every declared index, including those still building (the planner explains why it skips them). */
+  declaredIndexes(): IndexInstance[] {
+    const byName = new Map<string, IndexInstance>();
+    for (const i of this.instances) {
+      if (i.state === "dropping") continue;
+      const seen = byName.get(i.name);
+      if (!seen || (seen.state !== "ready" && i.state === "ready")) byName.set(i.name, i);
+    }
+    return [...byName.values()];
+  }
+
+  names(): string[] {
+    return this.declaredIndexes().map((i) => i.name);
+  }
+
+  info(name: string): IndexInfo | undefined {
+    const inst = this.declaredIndexes().find((i) => i.name === name);
+    if (!inst) return undefined;
+    const successor = this.instances.find((i) => i.name === name && i.state === "building" && i !== inst);
+    const view = this.requireEngine().readView();
+    try {
+      return {
+        name: inst.name,
+        type: inst.definition.type,
+        scope_prefix: inst.definition.scope_prefix,
+        extractor: inst.definition.extractor,
+        state: inst.state,
+        generation: inst.generation,
+        progress: {
+          scanned: inst.scanned,
+          cursor: inst.state === "building" && inst.cursor ? new TextDecoder().decode(inst.cursor) : null,
+          started_at: inst.startedAt,
+          ready_at: inst.readyAt,
+        },
+        rebuilding: successor ? { generation: successor.generation, scanned: successor.scanned } : null,
+        error: this.lastError?.message ?? null,
+        ...indexFigures(inst, view),
+      };
+    } finally {
+      view.release();
+    }
+  }
+
+  list(): IndexInfo[] {
+    return this.names().map((n) => this.info(n)!);
+  }
+
+  /** Resolves when no build or drop is pending (tests, the CLI's rebuild). */
+  async idle(): Promise<void> {
+    while (this.worker) await this.worker;
+    if (this.lastError) throw this.lastError;
+  }
+
+  /** Stops the background worker after its current step. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    while (this.worker) await this.worker;
+  }
+
+  private kick(): void {
+    if (this.worker || this.stopped || !this.engine) return;
+    this.worker = this.work().finally(() => {
+      this.worker = undefined;
+    });
+  }
+
+  private async work(): Promise<void> {
+    const engine = this.requireEngine();
+    for (;;) {
+      if (this.stopped || engine.isClosed) return;
+      const job = this.instances.find((i) => i.state === "building") ?? this.instances.find((i) => i.state === "dropping");
+      if (!job) return;
+      try {
+        if (job.state === "building") {
+          const retire = this.instances.filter((i) => i.name === job.name && i !== job && i.state === "ready");
+          await engine.writeWith((view) => backfillStep(job, view, this.limits, this.stepKeys, retire).ops);
+        } else {
+          let done = false;
+          await engine.writeWith((view) => {
+            const step = dropStep(job, view, this.stepKeys);
+            done = step.done;
+            return step.ops;
+          });
+          if (done) this.instances = this.instances.filter((i) => i !== job);
+        }
+      } catch (e) {
+        if (this.stopped || engine.isClosed) return;
+        this.lastError = e instanceof Error ? e : new Error(String(e));
+        return;
+      }
+      // Let requests in between steps.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private requireEngine(): Engine {
+    if (!this.engine) throw new KvdbError("CLOSED", "the index manager is not attached to a database");
+    return this.engine;
+  }
+}
+
+function recordOp(inst: IndexInstance): EngineOp {
+  const w = new IndexWriter({ get: () => undefined }, DEFAULT_BLOCK_LIMITS);
+  w.put(inst.recordKey, inst.encodeRecord());
+  return w.finish()[0];
+}
