@@ -14,6 +14,11 @@ import { compareBytes, prefixEnd, utf8 } from "./engine/coding.ts";
 import { KIND_DELETE, KIND_PUT } from "./engine/iterator.ts";
 import { ScanCursor } from "./scan_cursor.ts";
 import { IndexManager, type IndexInfo } from "./indexing/manager.ts";
+import { EqualityIndexPlanner } from "./indexing/equality_plan.ts";
+import { PostingCache } from "./indexing/postings_reader.ts";
+import { executeQuery } from "./query/execute.ts";
+import type { RawEntryCursor } from "./query/source.ts";
+import type { QueryRequest, QueryResponse } from "./query/types.ts";
 import { loadIndexesFile, validateDefinitions, type IndexDefinition } from "./indexing/definition.ts";
 import type { Database, DatabaseOptions, DatabaseStats, ScanOptions, SyncMode, WriteOp } from "./types.ts";
 
@@ -64,6 +69,7 @@ class KvDatabase implements Database {
   private readonly maxValueBytes: number;
 
   private indexSource: string | IndexDefinition[] | undefined;
+  private readonly postingCache = new PostingCache();
 
   constructor(
     private readonly engine: Engine,
@@ -130,6 +136,39 @@ class KvDatabase implements Database {
       [Symbol.asyncIterator]: () =>
         new ScanCursor(() => engine.readView(), bounds ? { ...bounds, limit, reverse } : { lower: undefined, upper: USER_KEYSPACE_END, limit: 0, reverse }),
     };
+  }
+
+  /**
+   * The query layer's fast path (src/query/source.ts): the same entries as `scan` over
+   * one snapshot, as a synchronous cursor on the stored bytes — no copies, no promises.
+   */
+  scanRaw(options: Pick<ScanOptions, "prefix" | "start">): RawEntryCursor {
+    const bounds = this.scanBounds(options);
+    const view = this.engine.readView();
+    const it = view.iterator(bounds?.lower, bounds?.upper ?? EMPTY);
+    if (bounds) it.seekToFirst();
+    let open = true;
+    return {
+      valid: () => bounds !== undefined && it.valid(),
+      key: () => it.key(),
+      value: () => it.value(),
+      next: () => it.next(),
+      close: () => {
+        if (open) view.release();
+        open = false;
+      },
+    };
+  }
+
+  /** Runs a query over values (see src/query): by scan, or from an index when one applies. */
+  query(request: QueryRequest): Promise<QueryResponse> {
+    try {
+      this.checkOpen();
+      const planners = this.indexes.declaredIndexes().map((i) => new EqualityIndexPlanner(i, this.engine, this.postingCache));
+      return executeQuery(this, request, { indexes: planners });
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Intersects prefix, start and end into [lower, upper); undefined when empty. */

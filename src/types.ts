@@ -6,8 +6,9 @@
 import type { FileSystem } from "./engine/fs.ts";
 import type { IndexDefinition } from "./indexing/definition.ts";
 import type { IndexInfo } from "./indexing/manager.ts";
+import type { QueryRequest, QueryResponse } from "./query/types.ts";
 
-export type { IndexDefinition, IndexInfo };
+export type { IndexDefinition, IndexInfo, QueryRequest, QueryResponse };
 
 export type SyncMode = "always" | "none";
 
@@ -118,6 +119,12 @@ export interface Database {
   flush(): Promise<void>;
   /** Full manual compaction. */
   compact(): Promise<void>;
+  /**
+   * A query over values: `{scope_prefix, filter, limit, cursor, count, explain}`. Answered
+   * from a secondary index when one applies, by scanning the scope otherwise; the results
+   * are the same either way. Invalid requests reject with INVALID_ARGUMENT.
+   */
+  query(request: QueryRequest): Promise<QueryResponse>;
   /** Every declared index with its state, progress and size figures. */
   listIndexes(): IndexInfo[];
   getIndex(name: string): IndexInfo | undefined;

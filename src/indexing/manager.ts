@@ -210,8 +210,13 @@ export class IndexManager {
       if (!job) return;
       try {
         if (job.state === "building") {
-          const retire = this.instances.filter((i) => i.name === job.name && i !== job && i.state === "ready");
-          await engine.writeWith((view) => backfillStep(job, view, this.limits, this.stepKeys, retire).ops);
+          await engine.writeWith((view) => {
+            // Decided when the step runs, not when it was queued: a reload or rebuild
+            // in between may have retired this generation.
+            if (job.state !== "building") return [];
+            const retire = this.instances.filter((i) => i.name === job.name && i !== job && i.state === "ready");
+            return backfillStep(job, view, this.limits, this.stepKeys, retire).ops;
+          });
         } else {
           let done = false;
           await engine.writeWith((view) => {

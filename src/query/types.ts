@@ -65,6 +65,9 @@ export interface QueryCountResponse {
 export type QueryResponse = QueryItemsResponse | QueryCountResponse;
 
 /** How the query was answered. Always present; `explain: true` adds the optional fields. */
+/** Figures an index access path adds to its plan. */
+export type IndexPathCounters = Required<Pick<QueryPlan, "blocks_read" | "postings_read" | "candidates_checked" | "tombstones_skipped" | "stale_skipped">>;
+
 export interface QueryPlan {
   /** "scan": every key in scope was read. Index access paths add their own kinds. */
   kind: string;
@@ -75,16 +78,32 @@ export interface QueryPlan {
   /** Stored values looked at (for a scan, one per key examined). */
   docs_examined: number;
   /**
-   * Values decoded as JSON. Fewer than `docs_examined` when the byte prefilter proved a
-   * value cannot match (it lacks bytes that every match contains) without decoding it.
+   * Values read as JSON (checked in full; the members the filter uses decoded). Fewer
+   * than `docs_examined` when the byte prefilter proved a value cannot match (it lacks
+   * bytes that every match contains) without reading it.
    */
   docs_decoded: number;
   /** Items returned, or matches counted with `count`. */
   returned: number;
-  /** Decoded values that were not UTF-8 JSON objects (they never match). */
+  /**
+   * Values read that were not UTF-8 JSON objects (they never match). Counts every such
+   * value in scope when `docs_decoded` equals `docs_examined` (always so with no filter).
+   */
   skipped_not_json: number;
   /** Wall-clock time of the whole query, milliseconds. */
   ms: number;
+  /** Index paths: posting blocks read. */
+  blocks_read?: number;
+  /** Index paths: posting entries read (adds and removes). */
+  postings_read?: number;
+  /** Index paths: live keys taken from the postings (in scope, after the cursor) and looked up. */
+  candidates_checked?: number;
+  /** Index paths: lazy delete entries read and skipped. */
+  tombstones_skipped?: number;
+  /** Index paths: candidates whose record no longer exists. */
+  stale_skipped?: number;
+  /** `count` answered from the index's live counts, without reading documents. */
+  counted_from_index?: boolean;
   /** explain: access paths considered but not used, and why. */
   candidates?: PlanCandidate[];
   /** explain: the filter as understood (canonical paths, implicit equalities made explicit). */

@@ -6,7 +6,8 @@
  */
 import { compareBytes, utf8 } from "../../src/engine/coding.ts";
 import { KvdbError } from "../../src/engine/errors.ts";
-import type { Database, DatabaseStats, IndexInfo, ScanOptions, WriteOp } from "../../src/types.ts";
+import type { Database, DatabaseStats, IndexInfo, QueryRequest, QueryResponse, ScanOptions, WriteOp } from "../../src/types.ts";
+import { executeQuery } from "../../src/query/execute.ts";
 
 export class MemoryDatabase implements Database {
   readonly dir = "(memory)";
@@ -105,6 +106,11 @@ export class MemoryDatabase implements Database {
 
   async compact(): Promise<void> {
     this.compactions++;
+  }
+
+  /** Scan mode only: the query layer over this model's scan. */
+  query(request: QueryRequest): Promise<QueryResponse> {
+    return executeQuery(this, request);
   }
 
   // The model has no secondary indexes: it behaves like a database opened without any.
