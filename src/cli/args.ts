@@ -31,6 +31,12 @@ export const DEFAULT_DATA_DIR = "./data";
 export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   "data-dir": { type: "string", valueName: "DIR", env: "KVDB_DATA_DIR", description: `Data directory (default ${DEFAULT_DATA_DIR}).` },
   url: { type: "string", valueName: "URL", env: "KVDB_URL", description: "Talk to the server at URL instead of opening the directory." },
+  indexes: {
+    type: "string",
+    valueName: "FILE",
+    env: "KVDB_INDEXES",
+    description: "Index definitions to load when opening the directory (default ./indexes.toml if present; through a server, the server's own).",
+  },
   "auth-token": { type: "string", valueName: "TOKEN", env: "KVDB_AUTH_TOKEN", description: "Bearer token of the server." },
   json: { type: "boolean", description: "Machine-readable output." },
   verbose: { type: "boolean", short: "v", description: "Say which path was taken (server or local directory)." },
@@ -40,6 +46,8 @@ export const COMMON_OPTIONS: Record<string, OptionSpec> = {
 export interface CommonFlags {
   dataDir: string;
   url?: string;
+  /** `--indexes` as given; the default is applied by `chooseIndexesFile`. */
+  indexes?: string;
   authToken?: string;
   json: boolean;
   verbose: boolean;
@@ -86,6 +94,7 @@ export function parseCommandArgs(
     common: {
       dataDir: (withEnv("data-dir") as string | undefined) ?? DEFAULT_DATA_DIR,
       url: withEnv("url") as string | undefined,
+      indexes: withEnv("indexes") as string | undefined,
       authToken: withEnv("auth-token") as string | undefined,
       json: Boolean(values.json),
       verbose: Boolean(values.verbose),

@@ -9,7 +9,8 @@ import { utf8 } from "../engine/coding.ts";
 import { KvdbError } from "../engine/errors.ts";
 import { MAX_LIST_LIMIT, type KeyRange, type ListPage } from "../server/listing.ts";
 import { decodeBase64, toJsonValue } from "../server/json-value.ts";
-import type { DatabaseStats, WriteOp } from "../types.ts";
+import type { ServerStats } from "../server/stats.ts";
+import type { IndexInfo, QueryRequest, QueryResponse, WriteOp } from "../types.ts";
 import type { KvStore } from "./store.ts";
 
 /** An error answered by the server: its code (e.g. NOT_FOUND, UNAUTHORIZED) and message. */
@@ -117,12 +118,39 @@ export class HttpStore implements KvStore {
     } while (cursor);
   }
 
-  async stats(): Promise<DatabaseStats> {
-    return (await (await this.request("GET", "/stats")).json()) as DatabaseStats;
+  async stats(): Promise<ServerStats> {
+    return (await (await this.request("GET", "/stats")).json()) as ServerStats;
   }
 
   async compact(): Promise<void> {
     await this.request("POST", "/compact");
+  }
+
+  async query(request: QueryRequest): Promise<QueryResponse> {
+    return (await (await this.request("POST", "/query", JSON.stringify(request), "application/json")).json()) as QueryResponse;
+  }
+
+  async listIndexes(): Promise<IndexInfo[]> {
+    return ((await (await this.request("GET", "/indexes")).json()) as { indexes: IndexInfo[] }).indexes;
+  }
+
+  async getIndex(name: string): Promise<IndexInfo | undefined> {
+    if (isDotSegment(name)) return (await this.listIndexes()).find((i) => i.name === name);
+    try {
+      return (await (await this.request("GET", `/indexes/${encodeURIComponent(name)}`)).json()) as IndexInfo;
+    } catch (e) {
+      if (e instanceof RemoteError && e.code === "NOT_FOUND") return undefined;
+      throw e;
+    }
+  }
+
+  async reloadIndexes(): Promise<IndexInfo[]> {
+    return ((await (await this.request("POST", "/indexes/reload")).json()) as { indexes: IndexInfo[] }).indexes;
+  }
+
+  async rebuildIndex(name: string): Promise<IndexInfo> {
+    if (isDotSegment(name)) throw new KvdbError("INVALID_ARGUMENT", `an index named ${JSON.stringify(name)} cannot be addressed in a URL; rename it`);
+    return (await (await this.request("POST", `/indexes/rebuild/${encodeURIComponent(name)}`)).json()) as IndexInfo;
   }
 
   async close(): Promise<void> {}

@@ -17,6 +17,8 @@ export interface CliIO {
   stdin(): AsyncIterable<Uint8Array>;
   /** Progress bars are drawn only on a terminal. */
   stderrIsTTY: boolean;
+  /** Width of the terminal stdout writes to; undefined when stdout is not a terminal. */
+  columns?: number;
   env: Record<string, string | undefined>;
 }
 
@@ -49,6 +51,7 @@ export function processIO(): CliIO {
     stderr: sinkStream(Bun.stderr),
     stdin: () => Bun.stdin.stream(),
     stderrIsTTY: Boolean(process.stderr.isTTY),
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
     env: process.env,
   };
 }

@@ -22,7 +22,12 @@ export function entryJson(key: string, value: Uint8Array): string {
 export function displayValue(value: Uint8Array): string {
   const v = toJsonValue(value);
   if ("value_base64" in v) return `base64:${v.value_base64}`;
-  return v.value.replace(/[\u0000-\u001f\u007f\\]/g, (c) => {
+  return displayText(v.value);
+}
+
+/** Text for a terminal: control characters (and the backslash) escaped, so one item stays on one line. */
+export function displayText(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\\]/g, (c) => {
     const named: Record<string, string> = { "\n": "\\n", "\t": "\\t", "\r": "\\r", "\\": "\\\\" };
     return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
   });

@@ -1,7 +1,10 @@
 /**
  * @module
- * A progress line on stderr for import and export, drawn only when stderr is a terminal
- * (never into a log file or a pipe), redrawn at most ten times a second.
+ * A progress line on stderr for import, export and index rebuilds, drawn only when stderr
+ * is a terminal (never into a log file or a pipe), redrawn at most ten times a second.
+ * The bar is drawn when a total is known: bytes of the input file (import), or an
+ * estimated number of items (a rebuild's previous record count, so capped below 100%
+ * until the work reports done).
  */
 import type { CliIO } from "./io.ts";
 import { formatBytes } from "./output.ts";
@@ -12,23 +15,35 @@ export interface Progress {
   finish(): void;
 }
 
+export interface ProgressOptions {
+  /** Size of the input: the bar follows `bytes` of `update`. */
+  totalBytes?: number;
+  /** Estimated number of items: the bar follows `done`. */
+  estimatedItems?: number;
+  /** What `done` counts. Default "keys". */
+  unit?: string;
+}
+
 const WIDTH = 30;
 
-export function progress(io: CliIO, label: string, totalBytes?: number): Progress {
+export function progress(io: CliIO, label: string, options: ProgressOptions = {}): Progress {
   if (!io.stderrIsTTY) return { update() {}, finish() {} };
+  const { totalBytes, estimatedItems, unit = "keys" } = options;
   const started = performance.now();
   let last = 0;
   let drawn = false;
+  const bar = (ratio: number, suffix: string) => {
+    const r = Math.max(0, Math.min(1, ratio));
+    const filled = Math.round(r * WIDTH);
+    return `[${"#".repeat(filled)}${".".repeat(WIDTH - filled)}] ${(r * 100).toFixed(0).padStart(3)}% ${suffix}`;
+  };
   const draw = (done: number, bytes?: number) => {
     const seconds = (performance.now() - started) / 1000;
     const rate = seconds > 0 ? Math.round(done / seconds) : 0;
-    let bar = "";
-    if (totalBytes && bytes !== undefined) {
-      const ratio = Math.min(1, bytes / totalBytes);
-      const filled = Math.round(ratio * WIDTH);
-      bar = `[${"#".repeat(filled)}${".".repeat(WIDTH - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${formatBytes(bytes)}/${formatBytes(totalBytes)} `;
-    }
-    io.stderr.write(`\r\x1b[K${label} ${bar}${done} keys (${rate}/s)`);
+    let shown = "";
+    if (totalBytes && bytes !== undefined) shown = bar(bytes / totalBytes, `${formatBytes(bytes)}/${formatBytes(totalBytes)} `);
+    else if (estimatedItems) shown = bar(Math.min(done / estimatedItems, 0.99), "");
+    io.stderr.write(`\r\x1b[K${label} ${shown}${done} ${unit} (${rate}/s)`);
     drawn = true;
   };
   return {

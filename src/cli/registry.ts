@@ -1,7 +1,7 @@
 /**
  * @module
- * Every CLI command, in the order `kvdb --help` lists them. A new command (e.g. `query`,
- * `index`) is a module in `commands/` added to this list.
+ * Every CLI command, in the order `kvdb --help` lists them. A new command is a module in
+ * `commands/` added to this list.
  */
 import type { Command } from "./command.ts";
 import { batchCommand } from "./commands/batch.ts";
@@ -10,6 +10,8 @@ import { delCommand } from "./commands/del.ts";
 import { exportCommand } from "./commands/export.ts";
 import { getCommand } from "./commands/get.ts";
 import { importCommand } from "./commands/import.ts";
+import { indexCommand } from "./commands/indexes.ts";
+import { queryCommand } from "./commands/query.ts";
 import { scanCommand } from "./commands/scan.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { setCommand } from "./commands/set.ts";
@@ -20,6 +22,8 @@ export const COMMANDS: Command[] = [
   setCommand,
   delCommand,
   scanCommand,
+  queryCommand,
+  indexCommand,
   batchCommand,
   importCommand,
   exportCommand,

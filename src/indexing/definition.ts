@@ -37,7 +37,8 @@ export interface IndexDefinition {
 
 export const INDEX_TYPES: readonly IndexType[] = ["equality", "range"];
 export const EXTRACTOR_KINDS: readonly ExtractorSpec["kind"][] = ["json_path", "regex"];
-export const INDEX_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** Names are used in URL paths: "." and ".." (which URL parsers resolve away) are excluded. */
+export const INDEX_NAME = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,64}$/;
 
 const INDEX_FIELDS = ["name", "scope_prefix", "type", "extractor"];
 const EXTRACTOR_FIELDS: Record<ExtractorSpec["kind"], { required: string[]; optional: string[] }> = {
@@ -114,7 +115,7 @@ function validateOne(item: unknown, position: number, source: string | undefined
   const name = item.name;
   if (typeof name !== "string") throw fail(`"name" must be a string, got ${typeName(name)}`);
   if (!INDEX_NAME.test(name)) {
-    throw fail(`invalid name ${JSON.stringify(name)}: use 1 to 64 letters, digits, "_", "." or "-"`);
+    throw fail(`invalid name ${JSON.stringify(name)}: use 1 to 64 letters, digits, "_", "." or "-" (not "." or "..")`);
   }
   who = `index "${name}"`;
 

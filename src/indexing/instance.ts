@@ -43,6 +43,8 @@ export class IndexInstance {
   scanned: number;
   startedAt: string;
   readyAt: string | null;
+  /** Why the last build or drop step failed (not persisted: a restart retries). */
+  error: string | null = null;
 
   constructor(
     readonly definition: IndexDefinition,

@@ -5,7 +5,7 @@
  * declared definitions with the persisted ones, and the background worker that runs
  * builds and drops in bounded steps while reads and writes go on.
  */
-import type { Engine, EngineOp, PrepareBatch } from "../engine/engine.ts";
+import type { Engine, EngineOp, PrepareBatch, ReadView } from "../engine/engine.ts";
 import type { CompactionHook } from "../engine/table_writer.ts";
 import { prefixEnd } from "../engine/coding.ts";
 import { KvdbError } from "../engine/errors.ts";
@@ -45,7 +45,8 @@ export class IndexManager {
   private engine: Engine | undefined;
   private worker: Promise<void> | undefined;
   private stopped = false;
-  private lastError: Error | undefined;
+  /** Size figures of large indexes, reused for a moment (they read every index record). */
+  private readonly figuresCache = new Map<IndexInstance, { seq: number; at: number; ms: number; figures: IndexFigures }>();
 
   constructor(options: IndexManagerOptions = {}) {
     this.limits = {
@@ -171,8 +172,8 @@ export class IndexManager {
           ready_at: inst.readyAt,
         },
         rebuilding: successor ? { generation: successor.generation, scanned: successor.scanned } : null,
-        error: this.lastError?.message ?? null,
-        ...indexFigures(inst, view),
+        error: (successor ?? inst).error,
+        ...this.figures(inst, view),
       };
     } finally {
       view.release();
@@ -183,10 +184,25 @@ export class IndexManager {
     return this.names().map((n) => this.info(n)!);
   }
 
-  /** Resolves when no build or drop is pending (tests, the CLI's rebuild). */
+  /**
+   * Figures are recomputed when the data changed, except that an index whose figures
+   * took long to compute (a large range index has one record per entry) reuses them for
+   * up to 2 s, so frequent /stats, /metrics or progress polls stay cheap.
+   */
+  private figures(inst: IndexInstance, view: ReadView): IndexFigures {
+    const cached = this.figuresCache.get(inst);
+    const now = performance.now();
+    if (cached && (cached.seq === view.seq || (cached.ms > 50 && now - cached.at < 2000))) return cached.figures;
+    const figures = indexFigures(inst, view);
+    this.figuresCache.set(inst, { seq: view.seq, at: now, ms: performance.now() - now, figures });
+    return figures;
+  }
+
+  /** Resolves when no build or drop is pending (tests, the CLI's rebuild); rejects if a build failed. */
   async idle(): Promise<void> {
     while (this.worker) await this.worker;
-    if (this.lastError) throw this.lastError;
+    const failed = this.instances.find((i) => i.error !== null);
+    if (failed) throw new KvdbError("IO_ERROR", `index ${JSON.stringify(failed.name)}: ${failed.error}`);
   }
 
   /** Stops the background worker after its current step. */
@@ -206,7 +222,8 @@ export class IndexManager {
     const engine = this.requireEngine();
     for (;;) {
       if (this.stopped || engine.isClosed) return;
-      const job = this.instances.find((i) => i.state === "building") ?? this.instances.find((i) => i.state === "dropping");
+      // A job that failed waits for a rebuild or reload (which create a new generation).
+      const job = this.instances.find((i) => i.state === "building" && i.error === null) ?? this.instances.find((i) => i.state === "dropping" && i.error === null);
       if (!job) return;
       try {
         if (job.state === "building") {
@@ -224,12 +241,15 @@ export class IndexManager {
             done = step.done;
             return step.ops;
           });
-          if (done) this.instances = this.instances.filter((i) => i !== job);
+          if (done) {
+            this.instances = this.instances.filter((i) => i !== job);
+            this.figuresCache.delete(job);
+          }
         }
       } catch (e) {
         if (this.stopped || engine.isClosed) return;
-        this.lastError = e instanceof Error ? e : new Error(String(e));
-        return;
+        job.error = e instanceof Error ? e.message : String(e);
+        continue;
       }
       // Let requests in between steps.
       await new Promise((resolve) => setImmediate(resolve));

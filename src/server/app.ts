@@ -33,6 +33,8 @@ export interface AppOptions {
   metrics?: HttpMetrics;
   /** Route modules to mount instead of the standard {@link ROUTE_MODULES}. */
   routes?: RouteModule[];
+  /** The index definitions file `POST /indexes/reload` re-reads (default: the source given to `openDatabase`). */
+  indexesFile?: string;
   /** More Prometheus lines for `/metrics`. */
   extraMetrics?: () => string[];
 }
@@ -43,6 +45,7 @@ export function createApp(db: Database, options: AppOptions = {}) {
     db,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     metrics: options.metrics ?? new HttpMetrics(),
+    indexesFile: options.indexesFile,
     extraMetrics: options.extraMetrics,
   };
   const checkToken = options.authToken ? bearerCheck(options.authToken) : undefined;

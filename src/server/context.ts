@@ -11,6 +11,8 @@ export interface ServerContext {
   /** Largest request body accepted, in bytes (413 beyond). */
   maxBodyBytes: number;
   metrics: HttpMetrics;
+  /** The index definitions file `POST /indexes/reload` re-reads; undefined: the source given at open. */
+  indexesFile?: string;
   /** More Prometheus lines for `/metrics` (e.g. per-index figures); called per scrape. */
   extraMetrics?: () => string[];
 }

@@ -3,9 +3,10 @@
  * `GET /metrics` in the Prometheus text format (version 0.0.4): the engine's figures from
  * `db.stats()` (the same numbers `GET /stats` returns as JSON, named after their JSON
  * path) and, per route, request counts by status and a latency histogram. Routes are labelled by their pattern
- * (`/kv/*`), never by the concrete path, so the series count stays bounded.
+ * (`/kv/*`), never by the concrete path, so the series count stays bounded. Each secondary
+ * index adds gauges labelled by its name ({@link renderIndexMetrics}).
  */
-import type { DatabaseStats } from "../types.ts";
+import type { DatabaseStats, IndexInfo } from "../types.ts";
 
 /** Upper bounds of the latency buckets, in seconds. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -114,6 +115,33 @@ export function renderMetrics(stats: DatabaseStats, http: HttpMetrics, extra: st
   http.render(out);
   out.push(...extra);
   return out.join("\n") + "\n";
+}
+
+/** Per-index gauges, `kvdb_index_<figure>{index="<name>"}`, from `db.listIndexes()`. */
+const INDEX_GAUGES: [name: string, help: string, value: (i: IndexInfo) => number][] = [
+  ["live_entries", "Live (key, value) entries of the index.", (i) => i.live_entries],
+  ["tombstones", "Lazy delete entries of the index not yet cleaned up.", (i) => i.tombstones],
+  ["terms", "Distinct indexed values.", (i) => i.terms],
+  ["blocks", "Posting blocks (equality indexes).", (i) => i.blocks],
+  ["bytes", "Bytes of the index's records.", (i) => i.bytes],
+  ["generation", "Generation answering queries (or being built when none is ready).", (i) => i.generation],
+  ["ready", "1 when queries may use the index.", (i) => (i.state === "ready" ? 1 : 0)],
+  ["building", "1 while a generation of the index is being built (first build or rebuild).", (i) => (i.state === "building" || i.rebuilding ? 1 : 0)],
+  [
+    "progress_scanned",
+    "Records scanned by the build in progress (the last build's total when none runs).",
+    (i) => i.rebuilding?.scanned ?? i.progress.scanned,
+  ],
+];
+
+/** The index gauge families, one sample per index in each. */
+export function renderIndexMetrics(indexes: readonly IndexInfo[]): string[] {
+  const out: string[] = [];
+  for (const [name, help, value] of INDEX_GAUGES) {
+    family(out, `kvdb_index_${name}`, "gauge", help);
+    for (const i of indexes) out.push(`kvdb_index_${name}{${labels({ index: i.name })}} ${value(i)}`);
+  }
+  return out;
 }
 
 function family(out: string[], name: string, kind: "counter" | "gauge" | "histogram" | "untyped", help: string): void {

@@ -24,8 +24,10 @@ export interface ServeConfig {
   /** Allow a non-loopback bind without a token. */
   insecure?: boolean;
   maxBodyBytes?: number;
-  /** Path of the index definitions (read by the indexing subsystem when it lands). */
+  /** Index definitions loaded at start (a bad file refuses to start); undefined: none. */
   indexesPath?: string;
+  /** The file `POST /indexes/reload` re-reads. Default {@link indexesPath}. */
+  indexesReloadPath?: string;
   /** Seconds a connection may stay silent, including while a slow request computes. Default 255 (Bun's maximum). */
   idleTimeoutSeconds?: number;
 }
@@ -55,8 +57,12 @@ export function localUrl(host: string, port: number): string {
 export async function startServer(config: ServeConfig, log: (line: string) => void = console.log): Promise<RunningServer> {
   assertSafeBinding(config.host, Boolean(config.authToken), Boolean(config.insecure));
   const dataDir = path.resolve(config.dataDir);
-  const db = await openDatabase(dataDir, { sync: config.sync });
-  const app = createApp(db, { authToken: config.authToken, maxBodyBytes: config.maxBodyBytes });
+  const db = await openDatabase(dataDir, { sync: config.sync, indexes: config.indexesPath });
+  const app = createApp(db, {
+    authToken: config.authToken,
+    maxBodyBytes: config.maxBodyBytes,
+    indexesFile: config.indexesReloadPath ?? config.indexesPath,
+  });
   const maxBodyBytes = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   let server: Server<unknown>;
   try {
@@ -81,7 +87,7 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   writeServerRecord(dataDir, { url, pid: process.pid, auth: Boolean(config.authToken), version: pkg.version });
   log(
     `kvdb ${pkg.version} listening on ${httpUrl(config.host, port)}, data dir ${dataDir} ` +
-      `(sync ${config.sync}, auth ${config.authToken ? "on" : "off"}, docs ${url}/swagger)`,
+      `(sync ${config.sync}, auth ${config.authToken ? "on" : "off"}, indexes ${config.indexesPath ?? "none"}, docs ${url}/swagger)`,
   );
 
   let stopping: Promise<void> | undefined;

@@ -67,10 +67,11 @@ export interface ServeProcess {
   stop(): Promise<number>;
 }
 
-/** Starts `kvdb serve --data-dir dir --port 0 ...args` and waits for its start-up line. */
-export async function serve(dir: string, args: string[] = [], env: Record<string, string> = {}): Promise<ServeProcess> {
+/** Starts `kvdb serve --data-dir dir --port 0 ...args` (in `cwd`, default this process's) and waits for its start-up line. */
+export async function serve(dir: string, args: string[] = [], env: Record<string, string> = {}, cwd?: string): Promise<ServeProcess> {
   const bin = await kvdbBinary();
   const proc = Bun.spawn([bin, "serve", "--data-dir", dir, "--port", "0", ...args], {
+    cwd,
     env: cleanEnv(env),
     stdin: "ignore",
     stdout: "pipe",

@@ -48,7 +48,7 @@ describe("the binary's CLI on a directory no server holds", () => {
   test("--help for the program and each command, --version", async () => {
     const help = await kvdb(["--help"]);
     expect(help.code).toBe(0);
-    for (const name of ["get", "set", "del", "scan", "batch", "import", "export", "stats", "compact", "serve"]) {
+    for (const name of ["get", "set", "del", "scan", "query", "index", "batch", "import", "export", "stats", "compact", "serve"]) {
       expect(help.stdout).toContain(`  ${name} `);
       const sub = await kvdb([name, "--help"]);
       expect(sub.code).toBe(0);

@@ -104,7 +104,20 @@ describe("kvdb serve (compiled binary)", () => {
       expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
     }
     const doc = (await (await http("/swagger/json")).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(doc.paths).sort()).toEqual(["/batch", "/compact", "/health", "/kv", "/kv/{key}", "/metrics", "/stats"]);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      "/batch",
+      "/compact",
+      "/health",
+      "/indexes",
+      "/indexes/rebuild/{name}",
+      "/indexes/reload",
+      "/indexes/{name}",
+      "/kv",
+      "/kv/{key}",
+      "/metrics",
+      "/query",
+      "/stats",
+    ]);
   });
 });
 

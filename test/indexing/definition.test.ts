@@ -109,6 +109,7 @@ describe("each problem gives its message, naming the file and the index", () => 
     ["empty name", table({ name: `""` }), ['indexes.toml: index #1: invalid name ""', "1 to 64 letters"]],
     ["name with a space", table({ name: `"users city"` }), ['index #1: invalid name "users city"']],
     ["name too long", table({ name: `"${"n".repeat(65)}"` }), ["index #1: invalid name"]],
+    ["name \"..\" (unusable in a URL path)", table({ name: `".."` }), ['index #1: invalid name ".."', "not \".\" or \"..\""]],
     ["duplicate name", table() + table(), ['indexes.toml: index "users_city": duplicate name', "index #1 and index #2"]],
     ["missing scope_prefix", table({ scope_prefix: null }), ['indexes.toml: index "users_city": missing field "scope_prefix"']],
     ["missing type", table({ type: null }), ['index "users_city": missing field "type"']],

@@ -17,12 +17,12 @@ for (const factory of FACTORIES) {
       expect(await res.json()).toEqual({ status: "ok" });
     });
 
-    test("GET /stats returns db.stats() as JSON", async () => {
+    test("GET /stats returns db.stats() and the indexes as JSON", async () => {
       await api.put("/kv/a", "1");
       const res = await api.get("/stats");
       expect(res.status).toBe(200);
       const body = (await res.json()) as { sequence: number };
-      expect(body).toEqual(JSON.parse(JSON.stringify(t.db.stats())));
+      expect(body).toEqual(JSON.parse(JSON.stringify({ ...t.db.stats(), indexes: t.db.listIndexes() })));
       expect(body.sequence).toBeGreaterThan(0);
     });
 

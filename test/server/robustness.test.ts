@@ -13,6 +13,7 @@ test("random requests never crash the app: every answer is 2xx or a 4xx with the
     "/kv/a", "/kv/%", "/kv/%C3", "/kv/a%2F%2Fb", "/kv/", "/kv", "/kv?limit=", "/kv?limit=99999999999", "/kv?cursor=%00",
     "/kv?prefix=%FF", "/kv?start=b&end=a", "/batch", "/batch?x=1", "/stats", "/metrics", "/compact", "/health", "/swagger/json",
     "//kv/a", "/kv/a/../../etc", "/%", "/kv?contains=a&contains=b",
+    "/query", "/query?limit=1", "/indexes", "/indexes/x", "/indexes/%", "/indexes/reload", "/indexes/rebuild/x", "/indexes/rebuild/",
   ];
   const bodies: (() => string | Uint8Array | undefined)[] = [
     () => undefined,
@@ -25,6 +26,8 @@ test("random requests never crash the app: every answer is 2xx or a 4xx with the
     () => JSON.stringify({ ops: [{ op: "set", key: pick(["", "a", "\ud800"]), value_base64: pick(["", "=", "AA==", "A"]) }] }),
     () => JSON.stringify({ ops: Array.from({ length: 5 }, () => ({ op: pick(["set", "delete", "x"]), key: "k" })) }),
     () => new Uint8Array(Math.floor(rand() * 6000)).map(() => Math.floor(rand() * 256)),
+    () => JSON.stringify({ scope_prefix: pick(["user:", "", null, 3]), filter: pick([{ a: 1 }, { a: { $gt: [] } }, { $or: [] }, "x", null]), limit: pick([1, 0, 5000, "1", null]) }),
+    () => JSON.stringify({ cursor: pick(["", "eyJ2IjoxfQ", null, 7]), count: pick([true, "yes"]), explain: pick([true, 1]) }),
   ];
   for (let i = 0; i < 400; i++) {
     const method = pick(methods);

@@ -41,6 +41,11 @@ test("/swagger/json documents every route with its parameters, bodies and error 
       "PUT /kv/{key}",
       "DELETE /kv/{key}",
       "POST /batch",
+      "POST /query",
+      "GET /indexes",
+      "GET /indexes/{name}",
+      "POST /indexes/reload",
+      "POST /indexes/rebuild/{name}",
     ].sort(),
   );
   // Every route the app serves (except the documentation itself) is in the document.
@@ -56,4 +61,33 @@ test("/swagger/json documents every route with its parameters, bodies and error 
   expect(JSON.stringify(doc.paths["/batch"].post.requestBody)).toContain("value_base64");
   expect(Object.keys(doc.paths["/batch"].post.responses)).toEqual(expect.arrayContaining(["200", "400", "413"]));
   expect(JSON.stringify(doc.components.schemas.Error)).toContain("message");
+});
+
+test("/swagger/json describes POST /query (request fields, filter language, both response variants) and the index endpoints", async () => {
+  type Schema = { properties?: Record<string, Schema>; anyOf?: Schema[]; description?: string; example?: unknown };
+  type Operation = { requestBody?: { content: Record<string, { schema: Schema }> }; responses: Record<string, { content?: Record<string, { schema: Schema }> }>; parameters?: { name: string; in: string }[] };
+  const doc = (await (await api.get("/swagger/json")).json()) as { paths: Record<string, Record<string, Operation>> };
+  const query = doc.paths["/query"].post;
+  const request = query.requestBody!.content["application/json"].schema;
+  expect(Object.keys(request.properties!).sort()).toEqual(["count", "cursor", "explain", "filter", "limit", "scope_prefix"]);
+  expect(request.properties!.filter.description).toContain("$gte");
+  expect(request.properties!.filter.example).toBeDefined();
+  const variants = query.responses["200"].content!["application/json"].schema.anyOf!;
+  expect(variants.map((v) => Object.keys(v.properties!).sort())).toEqual([
+    ["items", "next_cursor", "plan"],
+    ["count", "plan"],
+  ]);
+  expect(Object.keys(variants[0].properties!.plan.properties!)).toEqual(
+    expect.arrayContaining(["kind", "index", "keys_examined", "docs_examined", "returned", "skipped_not_json", "ms", "candidates"]),
+  );
+  expect(Object.keys(query.responses)).toEqual(expect.arrayContaining(["200", "400"]));
+  const info = doc.paths["/indexes/{name}"].get;
+  expect(info.parameters).toContainEqual(expect.objectContaining({ name: "name", in: "path" }));
+  expect(Object.keys(info.responses)).toEqual(expect.arrayContaining(["200", "404"]));
+  expect(Object.keys(info.responses["200"].content!["application/json"].schema.properties!)).toEqual(
+    expect.arrayContaining(["name", "state", "progress", "rebuilding", "live_entries", "tombstones", "terms", "blocks", "bytes"]),
+  );
+  expect(Object.keys(doc.paths["/indexes/rebuild/{name}"].post.responses)).toEqual(expect.arrayContaining(["202", "404"]));
+  expect(Object.keys(doc.paths["/indexes/reload"].post.responses)).toEqual(expect.arrayContaining(["200", "400"]));
+  expect(doc.paths["/stats"].get.responses["200"].content!["application/json"].schema.properties!.indexes).toBeDefined();
 });

@@ -37,7 +37,7 @@ export const importCommand: Command = {
   async run({ args, common, io, store }) {
     const input = openInput(args[0], io);
     const db = await store();
-    const bar = progress(io, "import", input.size);
+    const bar = progress(io, "import", { totalBytes: input.size });
     let batch: WriteOp[] = [];
     let batchBytes = 0;
     let count = 0;

@@ -3,6 +3,7 @@
  * `kvdb serve`: runs the REST server on the data directory until SIGTERM/SIGINT.
  */
 import { DEFAULT_MAX_BODY_BYTES } from "../../server/app.ts";
+import { chooseIndexesFile } from "../../server/indexes-file.ts";
 import { runServer } from "../../server/serve.ts";
 import type { SyncMode } from "../../types.ts";
 import { integerFlag, UsageError } from "../args.ts";
@@ -18,12 +19,12 @@ export const serveCommand: Command = {
   description:
     "Serves the data directory over HTTP until SIGTERM or SIGINT, then finishes in-flight requests and closes the " +
     "database. Binding a non-loopback host requires --auth-token unless --insecure is given. While it runs, CLI " +
-    "commands on the same directory go through it.",
+    "commands on the same directory go through it. Secondary indexes are declared in --indexes FILE (default " +
+    "./indexes.toml when it exists); a bad file stops the server from starting, with the validation message.",
   options: {
     host: { type: "string", valueName: "HOST", env: "KVDB_HOST", description: `Address to bind (default ${DEFAULT_HOST}).` },
     port: { type: "string", valueName: "PORT", env: "KVDB_PORT", description: `Port (default ${DEFAULT_PORT}; 0 = any free port).` },
     sync: { type: "string", valueName: "always|none", env: "KVDB_SYNC", description: "always (default): a 2xx write survives a crash; none: faster, may lose recent writes." },
-    indexes: { type: "string", valueName: "FILE", env: "KVDB_INDEXES", description: "Index definitions (default ./indexes.toml if present)." },
     insecure: { type: "boolean", env: "KVDB_INSECURE", description: "Allow a non-loopback bind without a token." },
     "max-body-bytes": { type: "string", valueName: "N", env: "KVDB_MAX_BODY_BYTES", description: `Largest request body (default ${DEFAULT_MAX_BODY_BYTES}).` },
   },
@@ -33,6 +34,7 @@ export const serveCommand: Command = {
     if (sync !== "always" && sync !== "none") throw new UsageError(`serve: --sync must be "always" or "none", got ${JSON.stringify(sync)}`);
     const port = integerFlag("serve", "port", flags.port) ?? DEFAULT_PORT;
     if (port > 65535) throw new UsageError(`serve: --port must be at most 65535, got ${port}`);
+    const indexes = chooseIndexesFile(common.indexes);
     const log = (line: string) => {
       io.stdout.write(line + "\n");
       void io.stdout.flush();
@@ -46,7 +48,8 @@ export const serveCommand: Command = {
         authToken: common.authToken,
         insecure: Boolean(flags.insecure),
         maxBodyBytes: integerFlag("serve", "max-body-bytes", flags["max-body-bytes"], 1),
-        indexesPath: flags.indexes as string | undefined,
+        indexesPath: indexes.open,
+        indexesReloadPath: indexes.reload,
       },
       log,
     );

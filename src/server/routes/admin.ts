@@ -1,17 +1,19 @@
 /**
  * @module
  * Operations endpoints: `GET /health`, `GET /stats`, `GET /metrics`, `POST /compact`.
+ * `/stats` and `/metrics` include per-index figures.
  */
 import { Elysia, t, type Static } from "elysia";
-import type { DatabaseStats } from "../../types.ts";
 import type { ServerContext } from "../context.ts";
+import { IndexInfoSchema } from "../index-schemas.ts";
 import { doc } from "../openapi.ts";
-import { renderMetrics } from "../metrics.ts";
+import { renderIndexMetrics, renderMetrics } from "../metrics.ts";
 import { documented, errorResponses } from "../schemas.ts";
+import { serverStats, type ServerStats } from "../stats.ts";
 
 const Count = t.Integer({ minimum: 0 });
 
-/** `db.stats()` as documented in OpenAPI; later subsystems add fields, so unknown fields are allowed. */
+/** `db.stats()` plus the indexes, as documented in OpenAPI; later subsystems add fields, so unknown fields are allowed. */
 export const StatsSchema = t.Object(
   {
     dir: t.String(),
@@ -59,14 +61,15 @@ export const StatsSchema = t.Object(
     }),
     writes: t.Object({ puts: Count, deletes: Count, batches: Count, userBytes: Count }),
     reads: t.Object({ gets: Count, scans: Count, bloomNegatives: Count }),
+    indexes: t.Array(IndexInfoSchema, { description: "Each secondary index, as GET /indexes/{name} shows it." }),
   },
   { additionalProperties: true },
 );
 
-// Compile-time check that the documented schema still describes DatabaseStats (a renamed or
+// Compile-time check that the documented schema still describes ServerStats (a renamed or
 // removed figure fails tsc here). Not enforced at run time: a drift must not turn /stats
 // into a 500.
-const _statsMatchSchema: Static<typeof StatsSchema> = null as unknown as DatabaseStats;
+const _statsMatchSchema: Static<typeof StatsSchema> = null as unknown as ServerStats;
 
 export function adminRoutes(ctx: ServerContext) {
   const { db } = ctx;
@@ -75,9 +78,9 @@ export function adminRoutes(ctx: ServerContext) {
       response: { 200: t.Object({ status: t.Literal("ok") }) },
       detail: doc({ summary: "Liveness probe (never needs a token)", tags: ["operations"], security: [] }),
     })
-    .get("/stats", () => db.stats(), {
+    .get("/stats", () => serverStats(db), {
       detail: doc({
-        summary: "Engine figures",
+        summary: "Engine and index figures",
         tags: ["operations"],
         responses: { ...documented(200, "db.stats()", StatsSchema), ...errorResponses() },
       }),
@@ -85,13 +88,14 @@ export function adminRoutes(ctx: ServerContext) {
     .get(
       "/metrics",
       () =>
-        new Response(renderMetrics(db.stats(), ctx.metrics, ctx.extraMetrics?.()), {
+        new Response(renderMetrics(db.stats(), ctx.metrics, [...renderIndexMetrics(db.listIndexes()), ...(ctx.extraMetrics?.() ?? [])]), {
           headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
         }),
       {
         detail: doc({
           summary: "Prometheus metrics",
-          description: "The figures of /stats plus HTTP request counts and latency histograms per route.",
+          description:
+            "The figures of /stats, per-index gauges (`kvdb_index_*{index=\"…\"}`), and HTTP request counts and latency histograms per route.",
           tags: ["operations"],
           responses: {
             200: { description: "Prometheus text format 0.0.4", content: { "text/plain": { schema: { type: "string" } } } },
