@@ -20,9 +20,10 @@ import { executeQuery } from "./query/execute.ts";
 import type { RawEntryCursor } from "./query/source.ts";
 import type { QueryRequest, QueryResponse } from "./query/types.ts";
 import { loadIndexesFile, validateDefinitions, type IndexDefinition } from "./indexing/definition.ts";
-import type { Database, DatabaseOptions, DatabaseStats, ScanOptions, SyncMode, WriteOp } from "./types.ts";
+import { resolve } from "node:path";
+import type { BackupResult, Database, DatabaseOptions, DatabaseStats, ScanOptions, SyncMode, WriteOp } from "./types.ts";
 
-export type { Database, DatabaseOptions, DatabaseStats, ScanOptions, SyncMode, WriteOp } from "./types.ts";
+export type { BackupResult, Database, DatabaseOptions, DatabaseStats, IndexDefinition, IndexInfo, QueryRequest, QueryResponse, ScanOptions, SyncMode, WriteOp } from "./types.ts";
 export { KvdbError, type ErrorCode } from "./engine/errors.ts";
 
 export const DEFAULT_MAX_KEY_BYTES = 4096;
@@ -307,6 +308,16 @@ class KvDatabase implements Database {
   rebuildIndex(name: string): Promise<IndexInfo> {
     this.checkOpen();
     return this.indexes.rebuild(name);
+  }
+
+  async backup(dest: string): Promise<BackupResult> {
+    this.checkOpen();
+    if (typeof dest !== "string" || dest.length === 0) throw new KvdbError("INVALID_ARGUMENT", "a backup destination directory is required");
+    const started = performance.now();
+    const target = resolve(dest);
+    if (target === resolve(this.engine.dir)) throw new KvdbError("INVALID_ARGUMENT", "the backup destination must differ from the data directory");
+    const r = await this.engine.checkpoint(target);
+    return { dir: target, ...r, ms: Math.round(performance.now() - started) };
   }
 
   /** Resolves when no index build or drop is running (tests; `kvdb index rebuild` waits with it). */

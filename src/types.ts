@@ -105,6 +105,16 @@ export interface DatabaseStats {
   reads: { gets: number; scans: number; bloomNegatives: number };
 }
 
+export interface BackupResult {
+  dir: string;
+  /** Tables hard-linked (or copied across devices). */
+  tables: number;
+  /** WAL files copied. */
+  wals: number;
+  bytes: number;
+  ms: number;
+}
+
 export interface Database {
   readonly dir: string;
   get(key: string): Promise<Uint8Array | undefined>;
@@ -134,5 +144,11 @@ export interface Database {
   rebuildIndex(name: string): Promise<IndexInfo>;
   /** Resolves when no index build or drop is pending. */
   waitForIndexes(): Promise<void>;
+  /**
+   * Writes a consistent checkpoint to `dest` (new or empty) while the database keeps
+   * serving: it holds every write acknowledged before the call. Open it with
+   * `openDatabase(dest)` or `kvdb serve --data-dir dest`.
+   */
+  backup(dest: string): Promise<BackupResult>;
   close(): Promise<void>;
 }

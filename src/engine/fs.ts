@@ -35,6 +35,10 @@ export interface FileSystem {
   openWritable(path: string, options?: { truncate?: boolean }): WritableFile;
   truncate(path: string, size: number): Promise<void>;
   rename(from: string, to: string): void;
+  /** A hard link `to` → `from` (a copy where the file system cannot link, e.g. across devices). */
+  link(from: string, to: string): void;
+  /** Writes a new file with `data` and fdatasyncs it. */
+  writeDurable(path: string, data: Uint8Array): Promise<void>;
   remove(path: string): void;
   /** fsync of a directory, so that entries created, renamed or removed in it survive a crash. */
   syncDir(dir: string): Promise<void>;
@@ -167,6 +171,29 @@ export class NodeFileSystem implements FileSystem {
       fs.renameSync(from, to);
     } catch (e) {
       throw ioError("rename", `${from} -> ${to}`, e);
+    }
+  }
+
+  link(from: string, to: string): void {
+    try {
+      fs.linkSync(from, to);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EXDEV" && (e as NodeJS.ErrnoException).code !== "EPERM") throw ioError("link", `${from} -> ${to}`, e);
+      try {
+        fs.copyFileSync(from, to);
+      } catch (copyError) {
+        throw ioError("copy", `${from} -> ${to}`, copyError);
+      }
+    }
+  }
+
+  async writeDurable(path: string, data: Uint8Array): Promise<void> {
+    const file = this.openWritable(path, { truncate: true });
+    try {
+      file.append(data);
+      await file.sync();
+    } finally {
+      file.close();
     }
   }
 

@@ -81,22 +81,11 @@ async function writeWal(p: string, batches: Array<{ firstSeq: number; ops: Batch
 }
 
 /** A FileSystem whose writable files fail append or sync while a flag is set. */
-class FaultyFs implements FileSystem {
+class FaultyFs extends NodeFileSystem {
   failAppend = false;
   failSync = false;
-  private readonly base = new NodeFileSystem();
-  mkdirp = (d: string) => this.base.mkdirp(d);
-  list = (d: string) => this.base.list(d);
-  exists = (p: string) => this.base.exists(p);
-  size = (p: string) => this.base.size(p);
-  readFile = (p: string) => this.base.readFile(p);
-  map = (p: string) => this.base.map(p);
-  truncate = (p: string, n: number) => this.base.truncate(p, n);
-  rename = (a: string, b: string) => this.base.rename(a, b);
-  remove = (p: string) => this.base.remove(p);
-  syncDir = (d: string) => this.base.syncDir(d);
-  openWritable(p: string, options?: { truncate?: boolean }): WritableFile {
-    const file = this.base.openWritable(p, options);
+  override openWritable(p: string, options?: { truncate?: boolean }): WritableFile {
+    const file = super.openWritable(p, options);
     const faults = this;
     return {
       path: p,

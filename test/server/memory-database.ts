@@ -6,7 +6,7 @@
  */
 import { compareBytes, utf8 } from "../../src/engine/coding.ts";
 import { KvdbError } from "../../src/engine/errors.ts";
-import type { Database, DatabaseStats, IndexInfo, QueryRequest, QueryResponse, ScanOptions, WriteOp } from "../../src/types.ts";
+import type { BackupResult, Database, DatabaseStats, IndexInfo, QueryRequest, QueryResponse, ScanOptions, WriteOp } from "../../src/types.ts";
 import { executeQuery } from "../../src/query/execute.ts";
 
 export class MemoryDatabase implements Database {
@@ -131,6 +131,10 @@ export class MemoryDatabase implements Database {
   }
 
   async waitForIndexes(): Promise<void> {}
+
+  async backup(): Promise<BackupResult> {
+    throw new KvdbError("INVALID_ARGUMENT", "backups need a database on disk; the in-memory model has none");
+  }
 
   async close(): Promise<void> {
     this.closed = true;
