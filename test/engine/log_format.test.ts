@@ -2,26 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { concatBytes, utf8 } from "../../src/engine/coding.ts";
 import { isKvdbError } from "../../src/engine/errors.ts";
 import { encodeRecord, RECORD_HEADER_BYTES, readRecords } from "../../src/engine/log_format.ts";
+import { mulberry32, testSeed, randomBytes } from "../support/random.ts";
 
-const SEED = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
-console.log(`log_format.test.ts SEED=${SEED}`);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomBytes(rand: () => number, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(rand() * 256);
-  return b;
-}
+const SEED = testSeed("log_format.test.ts");
 
 const MAX = 1 << 20;
 const payloads = [utf8("first"), new Uint8Array(0), utf8("third record, a little longer"), utf8("x".repeat(300)), utf8("last")];

@@ -19,20 +19,9 @@ import {
   type VersionEdit,
 } from "../../src/engine/manifest.ts";
 import { NUM_LEVELS } from "../../src/engine/version.ts";
+import { mulberry32, testSeed } from "../support/random.ts";
 
-const SEED = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
-console.log(`manifest.test.ts SEED=${SEED}`);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const SEED = testSeed("manifest.test.ts");
 
 const fs = new NodeFileSystem();
 const root = nodeFs.mkdtempSync(path.join(os.tmpdir(), "kvdb-"));

@@ -9,26 +9,9 @@ import { KIND_DELETE, KIND_PUT } from "../../src/engine/iterator.ts";
 import { encodeRecord } from "../../src/engine/log_format.ts";
 import { readWal, WalWriter } from "../../src/engine/wal.ts";
 import { type BatchOp, encodeBatch } from "../../src/engine/write_batch.ts";
+import { mulberry32, testSeed, randomBytes } from "../support/random.ts";
 
-const SEED = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
-console.log(`wal.test.ts SEED=${SEED}`);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomBytes(rand: () => number, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(rand() * 256);
-  return b;
-}
+const SEED = testSeed("wal.test.ts");
 
 const fs = new NodeFileSystem();
 const root = nodeFs.mkdtempSync(path.join(os.tmpdir(), "kvdb-"));

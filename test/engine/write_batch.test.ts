@@ -3,26 +3,9 @@ import { utf8 } from "../../src/engine/coding.ts";
 import { isKvdbError } from "../../src/engine/errors.ts";
 import { KIND_DELETE, KIND_PUT, type Kind } from "../../src/engine/iterator.ts";
 import { type BatchOp, decodeBatch, encodeBatch, KIND_MERGE } from "../../src/engine/write_batch.ts";
+import { mulberry32, testSeed, randomBytes } from "../support/random.ts";
 
-const SEED = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
-console.log(`write_batch.test.ts SEED=${SEED}`);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomBytes(rand: () => number, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(rand() * 256);
-  return b;
-}
+const SEED = testSeed("write_batch.test.ts");
 
 /** What decodeBatch should return for `ops`: every op with its sequence number, deletes with an empty value. */
 function expected(firstSeq: number, ops: BatchOp[]) {

@@ -14,16 +14,20 @@ export interface Random {
   chance(p: number): boolean;
 }
 
-/** mulberry32: small, fast, good enough for test inputs. */
-export function seededRandom(seed: number): Random {
+/** mulberry32: small, fast, good enough for test inputs; uniform in [0, 1). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
-  const next = () => {
+  return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+export function seededRandom(seed: number): Random {
+  const next = mulberry32(seed);
   return {
     seed,
     next,
@@ -38,4 +42,10 @@ export function testSeed(name: string): number {
   const seed = process.env.SEED ? Number(process.env.SEED) : Math.floor(Math.random() * 2 ** 31);
   console.log(`[${name}] seed=${seed} (replay with SEED=${seed})`);
   return seed;
+}
+
+export function randomBytes(rand: () => number, n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = Math.floor(rand() * 256);
+  return b;
 }
