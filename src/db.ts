@@ -21,9 +21,11 @@ import type { RawEntryCursor } from "./query/source.ts";
 import type { QueryRequest, QueryResponse } from "./query/types.ts";
 import { loadIndexesFile, validateDefinitions, type IndexDefinition } from "./indexing/definition.ts";
 import { resolve } from "node:path";
-import type { BackupResult, Database, DatabaseOptions, DatabaseStats, ScanOptions, SyncMode, WriteOp } from "./types.ts";
+import type { BackupResult, CheckOptions, CheckReport, Database, DatabaseOptions, DatabaseStats, ScanOptions, SyncMode, WriteOp } from "./types.ts";
+import { checkDataFiles } from "./engine/check.ts";
+import { checkIndexes } from "./indexing/check.ts";
 
-export type { BackupResult, Database, DatabaseOptions, DatabaseStats, IndexDefinition, IndexInfo, QueryRequest, QueryResponse, ScanOptions, SyncMode, WriteOp } from "./types.ts";
+export type { BackupResult, CheckReport, Database, DatabaseOptions, DatabaseStats, IndexDefinition, IndexInfo, QueryRequest, QueryResponse, ScanOptions, SyncMode, WriteOp } from "./types.ts";
 export { KvdbError, type ErrorCode } from "./engine/errors.ts";
 
 export const DEFAULT_MAX_KEY_BYTES = 4096;
@@ -318,6 +320,17 @@ class KvDatabase implements Database {
     if (target === resolve(this.engine.dir)) throw new KvdbError("INVALID_ARGUMENT", "the backup destination must differ from the data directory");
     const r = await this.engine.checkpoint(target);
     return { dir: target, ...r, ms: Math.round(performance.now() - started) };
+  }
+
+  async check(options: CheckOptions = {}): Promise<CheckReport> {
+    this.checkOpen();
+    const started = performance.now();
+    const { fs, maxRecordBytes } = this.engine.options;
+    // live: the files change while the check reads them (appends, flushes, compactions).
+    const files = options.files === false ? undefined : await checkDataFiles(this.engine.dir, { fs, maxRecordBytes, live: true });
+    const indexes = await checkIndexes(this.engine, this.indexes.declaredIndexes());
+    const problems = [...(files?.problems ?? []), ...indexes.problems];
+    return { ok: !problems.some((p) => p.severity === "damage"), problems, files: files?.figures ?? null, indexes: indexes.indexes, ms: Math.round(performance.now() - started) };
   }
 
   /** Resolves when no index build or drop is running (tests; `kvdb index rebuild` waits with it). */

@@ -4,6 +4,8 @@
  * server and the CLI call only this interface.
  */
 import type { FileSystem } from "./engine/fs.ts";
+import type { CheckProblem, FileCheckFigures } from "./engine/check.ts";
+import type { IndexCheckFigures } from "./indexing/check.ts";
 import type { IndexDefinition } from "./indexing/definition.ts";
 import type { IndexInfo } from "./indexing/manager.ts";
 import type { QueryRequest, QueryResponse } from "./query/types.ts";
@@ -115,6 +117,23 @@ export interface BackupResult {
   ms: number;
 }
 
+export type { CheckProblem, FileCheckFigures, IndexCheckFigures };
+
+export interface CheckOptions {
+  /** Verify the data directory's files (default true); false checks only the indexes against the data. */
+  files?: boolean;
+}
+
+/** What `check()` found: `ok` is false when any problem is damage (warnings alone leave it true). */
+export interface CheckReport {
+  ok: boolean;
+  problems: CheckProblem[];
+  /** Null when the files were not checked. */
+  files: FileCheckFigures | null;
+  indexes: IndexCheckFigures[];
+  ms: number;
+}
+
 export interface Database {
   readonly dir: string;
   get(key: string): Promise<Uint8Array | undefined>;
@@ -150,5 +169,11 @@ export interface Database {
    * `openDatabase(dest)` or `kvdb serve --data-dir dest`.
    */
   backup(dest: string): Promise<BackupResult>;
+  /**
+   * Verifies the open database while it keeps serving: every checksum and structure of
+   * its files (tables, manifest, WALs; see src/engine/check.ts) and each ready index
+   * against the data. Resolves with the problems found; rejects only if it cannot run.
+   */
+  check(options?: CheckOptions): Promise<CheckReport>;
   close(): Promise<void>;
 }

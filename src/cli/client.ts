@@ -10,7 +10,7 @@ import { KvdbError } from "../engine/errors.ts";
 import { MAX_LIST_LIMIT, type KeyRange, type ListPage } from "../server/listing.ts";
 import { decodeBase64, toJsonValue } from "../server/json-value.ts";
 import type { ServerStats } from "../server/stats.ts";
-import type { IndexInfo, QueryRequest, QueryResponse, WriteOp } from "../types.ts";
+import type { BackupResult, CheckReport, IndexInfo, QueryRequest, QueryResponse, WriteOp } from "../types.ts";
 import type { KvStore } from "./store.ts";
 
 /** An error answered by the server: its code (e.g. NOT_FOUND, UNAUTHORIZED) and message. */
@@ -151,6 +151,14 @@ export class HttpStore implements KvStore {
   async rebuildIndex(name: string): Promise<IndexInfo> {
     if (isDotSegment(name)) throw new KvdbError("INVALID_ARGUMENT", `an index named ${JSON.stringify(name)} cannot be addressed in a URL; rename it`);
     return (await (await this.request("POST", `/indexes/rebuild/${encodeURIComponent(name)}`)).json()) as IndexInfo;
+  }
+
+  async backup(dest: string): Promise<BackupResult> {
+    return (await (await this.request("POST", "/backup", JSON.stringify({ dest }), "application/json")).json()) as BackupResult;
+  }
+
+  async check(): Promise<CheckReport> {
+    return (await (await this.request("POST", "/check")).json()) as CheckReport;
   }
 
   async close(): Promise<void> {}

@@ -4,7 +4,9 @@
  * `commands/` added to this list.
  */
 import type { Command } from "./command.ts";
+import { backupCommand } from "./commands/backup.ts";
 import { batchCommand } from "./commands/batch.ts";
+import { checkCommand } from "./commands/check.ts";
 import { compactCommand } from "./commands/compact.ts";
 import { delCommand } from "./commands/del.ts";
 import { exportCommand } from "./commands/export.ts";
@@ -29,6 +31,8 @@ export const COMMANDS: Command[] = [
   exportCommand,
   statsCommand,
   compactCommand,
+  backupCommand,
+  checkCommand,
   serveCommand,
 ];
 

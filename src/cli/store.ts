@@ -5,7 +5,7 @@
  * (`HttpStore` in client.ts). Both behave the same and answer with the same objects as
  * the REST API; calls that are requests over HTTP are asynchronous here.
  */
-import type { Database, IndexInfo, QueryRequest, QueryResponse, WriteOp } from "../types.ts";
+import type { BackupResult, CheckReport, Database, IndexInfo, QueryRequest, QueryResponse, WriteOp } from "../types.ts";
 import { scanRange, type KeyRange } from "../server/listing.ts";
 import { serverStats, type ServerStats } from "../server/stats.ts";
 
@@ -31,6 +31,10 @@ export interface KvStore {
   reloadIndexes(): Promise<IndexInfo[]>;
   /** Starts an online rebuild; resolves once it is registered (NOT_FOUND for an unknown name). */
   rebuildIndex(name: string): Promise<IndexInfo>;
+  /** `POST /backup`: a consistent checkpoint into `dest` (absolute; on the server's file system when remote). */
+  backup(dest: string): Promise<BackupResult>;
+  /** `POST /check`: verifies the open database (files and indexes). */
+  check(): Promise<CheckReport>;
   close(): Promise<void>;
 }
 
@@ -55,6 +59,8 @@ export function localStore(db: Database, options: LocalStoreOptions = {}): KvSto
     getIndex: async (name) => db.getIndex(name),
     reloadIndexes: () => db.reloadIndexes(options.indexesFile),
     rebuildIndex: (name) => db.rebuildIndex(name),
+    backup: (dest) => db.backup(dest),
+    check: () => db.check(),
     close: () => db.close(),
   };
 }

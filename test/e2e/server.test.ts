@@ -105,7 +105,9 @@ describe("kvdb serve (compiled binary)", () => {
     }
     const doc = (await (await http("/swagger/json")).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths).sort()).toEqual([
+      "/backup",
       "/batch",
+      "/check",
       "/compact",
       "/health",
       "/indexes",

@@ -6,7 +6,7 @@
  */
 import { compareBytes, utf8 } from "../../src/engine/coding.ts";
 import { KvdbError } from "../../src/engine/errors.ts";
-import type { BackupResult, Database, DatabaseStats, IndexInfo, QueryRequest, QueryResponse, ScanOptions, WriteOp } from "../../src/types.ts";
+import type { BackupResult, CheckReport, Database, DatabaseStats, IndexInfo, QueryRequest, QueryResponse, ScanOptions, WriteOp } from "../../src/types.ts";
 import { executeQuery } from "../../src/query/execute.ts";
 
 export class MemoryDatabase implements Database {
@@ -131,6 +131,11 @@ export class MemoryDatabase implements Database {
   }
 
   async waitForIndexes(): Promise<void> {}
+
+  /** Nothing on disk to verify. */
+  async check(): Promise<CheckReport> {
+    return { ok: true, problems: [], files: null, indexes: [], ms: 0 };
+  }
 
   async backup(): Promise<BackupResult> {
     throw new KvdbError("INVALID_ARGUMENT", "backups need a database on disk; the in-memory model has none");

@@ -36,6 +36,8 @@ test("/swagger/json documents every route with its parameters, bodies and error 
       "GET /stats",
       "GET /metrics",
       "POST /compact",
+      "POST /backup",
+      "POST /check",
       "GET /kv",
       "GET /kv/{key}",
       "PUT /kv/{key}",
