@@ -16,6 +16,8 @@ import { ScanCursor } from "./scan_cursor.ts";
 import { IndexManager, type IndexInfo } from "./indexing/manager.ts";
 import { EqualityIndexPlanner } from "./indexing/equality_plan.ts";
 import { PostingCache } from "./indexing/postings_reader.ts";
+import { RangeIndexPlanner } from "./indexing/range_plan.ts";
+import { RangeKeyCache } from "./indexing/range_entries.ts";
 import { executeQuery } from "./query/execute.ts";
 import type { RawEntryCursor } from "./query/source.ts";
 import type { QueryRequest, QueryResponse } from "./query/types.ts";
@@ -73,6 +75,7 @@ class KvDatabase implements Database {
 
   private indexSource: string | IndexDefinition[] | undefined;
   private readonly postingCache = new PostingCache();
+  private readonly rangeKeyCache = new RangeKeyCache();
 
   constructor(
     private readonly engine: Engine,
@@ -167,7 +170,9 @@ class KvDatabase implements Database {
   query(request: QueryRequest): Promise<QueryResponse> {
     try {
       this.checkOpen();
-      const planners = this.indexes.declaredIndexes().map((i) => new EqualityIndexPlanner(i, this.engine, this.postingCache));
+      const planners = this.indexes
+        .declaredIndexes()
+        .map((i) => (i.definition.type === "range" ? new RangeIndexPlanner(i, this.engine, this.rangeKeyCache) : new EqualityIndexPlanner(i, this.engine, this.postingCache)));
       return executeQuery(this, request, { indexes: planners });
     } catch (e) {
       return Promise.reject(e);

@@ -23,8 +23,10 @@ export interface StepResult {
 
 /**
  * Indexes up to `maxKeys` records after the cursor. When the scope is exhausted the
- * index becomes ready and `retire` (the generations it replaces) turn to dropping, in
- * the same batch.
+ * batch records the index as ready and `retire` (the generations it replaces) as
+ * dropping. In memory the write path maintains every key of the index from this step
+ * on (`backfilled`), but queries switch only when the caller calls `finishBuild` after
+ * the batch is committed: until then its last postings are not readable yet.
  */
 export function backfillStep(index: IndexInstance, view: ReadView, limits: BlockLimits, maxKeys: number, retire: readonly IndexInstance[]): StepResult {
   const writer = new IndexWriter(view, limits);
@@ -42,15 +44,25 @@ export function backfillStep(index: IndexInstance, view: ReadView, limits: Block
   const done = !it.valid();
   if (last) index.cursor = last.slice();
   if (done) {
-    index.state = "ready";
+    index.backfilled = true;
     index.readyAt = new Date().toISOString();
+    index.committingState = "ready";
     for (const old of retire) {
-      old.state = "dropping";
+      old.committingState = "dropping";
       writer.put(old.recordKey, old.encodeRecord());
     }
   }
   writer.put(index.recordKey, index.encodeRecord());
   return { ops: writer.finish(), done };
+}
+
+/** After the final backfill batch is committed: queries now read `index`, not `retire`. */
+export function finishBuild(index: IndexInstance, retire: readonly IndexInstance[]): void {
+  for (const i of [index, ...retire]) {
+    // A reload or rebuild that retired it meanwhile has the last word.
+    if (i.committingState && i.state !== "dropping") i.state = i.committingState;
+    i.committingState = undefined;
+  }
 }
 
 /** Deletes up to `maxKeys` of a dropped generation's records; the registry record goes last. */

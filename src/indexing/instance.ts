@@ -29,6 +29,11 @@ export interface IndexRecord {
   scanned: number;
   startedAt: string;
   readyAt: string | null;
+  /**
+   * True once any record of this generation held more than one value (an array field),
+   * until a rebuild. Absent in records written before the flag existed: read as true.
+   */
+  multikey?: boolean;
 }
 
 export class IndexInstance {
@@ -43,6 +48,12 @@ export class IndexInstance {
   scanned: number;
   startedAt: string;
   readyAt: string | null;
+  /** See IndexRecord.multikey: while false, every record has at most one value in this index. */
+  multikey: boolean;
+  /** The backfill has passed every key: writes maintain all of them (the state turns ready once that batch is committed). */
+  backfilled = false;
+  /** A state already written to the registry record but not yet visible to queries (see finishBuild). */
+  committingState: IndexState | undefined;
   /** Why the last build or drop step failed (not persisted: a restart retries). */
   error: string | null = null;
 
@@ -62,6 +73,7 @@ export class IndexInstance {
     this.scanned = record?.scanned ?? 0;
     this.startedAt = record?.startedAt ?? new Date().toISOString();
     this.readyAt = record?.readyAt ?? null;
+    this.multikey = record ? (record.multikey ?? true) : false;
   }
 
   /** Whether the record under `key` belongs to this index (its scope). */
@@ -78,25 +90,27 @@ export class IndexInstance {
    * when it reaches them, reading their value at that time).
    */
   maintains(key: Uint8Array): boolean {
-    if (this.state === "ready") return true;
+    if (this.state === "ready" || (this.state === "building" && this.backfilled)) return true;
     if (this.state !== "building" || this.cursor === null) return false;
     return compareBytes(key, this.cursor) <= 0;
   }
 
-  record(): IndexRecord {
+  /** The persisted record: its state runs ahead of the in-memory one while a state change commits. */
+  record(state: IndexState = this.committingState ?? this.state): IndexRecord {
     return {
       definition: this.definition,
       generation: this.generation,
-      state: this.state,
+      state,
       cursor: this.cursor ? Buffer.from(this.cursor).toString("base64") : null,
       scanned: this.scanned,
       startedAt: this.startedAt,
       readyAt: this.readyAt,
+      multikey: this.multikey,
     };
   }
 
-  encodeRecord(): Uint8Array {
-    return utf8(JSON.stringify(this.record()));
+  encodeRecord(state?: IndexState): Uint8Array {
+    return utf8(JSON.stringify(this.record(state)));
   }
 
   static decodeRecord(bytes: Uint8Array, where: string): IndexInstance {

@@ -41,6 +41,12 @@ export function indexRecordChange(
   const keyText = fromUtf8(key);
   const oldValues = encodedValues(index, keyText, before);
   const newValues = encodedValues(index, keyText, after);
+  if (newValues.size > 1 && !index.multikey) {
+    // Sticky until a rebuild, and persisted in the same batch: while it is false the
+    // planner may intersect two conditions on the field (no record holds an array).
+    index.multikey = true;
+    writer.put(index.recordKey, index.encodeRecord());
+  }
   for (const [id, enc] of oldValues) {
     if (newValues.has(id)) continue;
     if (index.definition.type === "equality") writer.appendPosting(index, enc, OP_REMOVE, key, -1);

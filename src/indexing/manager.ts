@@ -13,7 +13,7 @@ import { type IndexDefinition, definitionKey } from "./definition.ts";
 import { IndexInstance, type IndexState } from "./instance.ts";
 import { DEFAULT_BLOCK_LIMITS, IndexWriter, type BlockLimits } from "./index_writer.ts";
 import { maintainIndexes } from "./maintainer.ts";
-import { backfillStep, dropStep } from "./builder.ts";
+import { backfillStep, dropStep, finishBuild } from "./builder.ts";
 import { REGISTRY_PREFIX } from "./keys.ts";
 import { collapsePostingRecord } from "./compaction.ts";
 import { indexFigures, type IndexFigures } from "./figures.ts";
@@ -93,6 +93,7 @@ export class IndexManager {
         // Removed: drop now. Changed: the ready generation stays until its successor is ready.
         if (!def || inst.state === "building") {
           inst.state = "dropping";
+          inst.committingState = undefined;
           writes.push(inst);
         }
       }
@@ -117,6 +118,7 @@ export class IndexManager {
     for (const inst of current) {
       if (inst.state === "building") {
         inst.state = "dropping";
+        inst.committingState = undefined;
         ops.push(recordOp(inst));
       }
     }
@@ -227,13 +229,18 @@ export class IndexManager {
       if (!job) return;
       try {
         if (job.state === "building") {
+          let finished: IndexInstance[] | undefined;
           await engine.writeWith((view) => {
             // Decided when the step runs, not when it was queued: a reload or rebuild
             // in between may have retired this generation.
             if (job.state !== "building") return [];
             const retire = this.instances.filter((i) => i.name === job.name && i !== job && i.state === "ready");
-            return backfillStep(job, view, this.limits, this.stepKeys, retire).ops;
+            const step = backfillStep(job, view, this.limits, this.stepKeys, retire);
+            if (step.done) finished = retire;
+            return step.ops;
           });
+          // Committed: the postings are readable, so queries may switch now.
+          if (finished) finishBuild(job, finished);
         } else {
           let done = false;
           await engine.writeWith((view) => {

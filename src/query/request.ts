@@ -6,10 +6,12 @@
  * than a query over everything. `null` means "absent" for every optional field.
  */
 import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT } from "./types.ts";
-import { decodeCursor, queryFingerprint } from "./cursor.ts";
+import { decodeCursor, queryFingerprint, sortPositionOf } from "./cursor.ts";
 import { parseFilter, type FilterNode } from "./filter.ts";
 import { invalidQuery } from "./invalid.ts";
 import { isPlainObject, jsonTypeName } from "./json_value.ts";
+import { parseFieldPath } from "./path.ts";
+import type { SortPosition, SortSpec } from "./sort.ts";
 
 export interface ParsedQuery {
   /** "" for the whole keyspace. */
@@ -17,11 +19,15 @@ export interface ParsedQuery {
   readonly filter: FilterNode;
   /** Items per page (also set, unused, for count queries). */
   readonly limit: number;
-  /** Resume strictly after this key (from the cursor). */
+  /** Key order: resume strictly after this key (from the cursor). Always undefined with `sort`. */
   readonly after: string | undefined;
   readonly count: boolean;
   readonly explain: boolean;
-  /** Identifies scope + filter for cursors. */
+  /** The requested order; undefined for key order. */
+  readonly sort: SortSpec | undefined;
+  /** Sorted queries: resume strictly after this position (from the cursor). */
+  readonly afterSort: SortPosition | undefined;
+  /** Identifies scope + filter (+ sort) for cursors. */
   readonly fingerprint: string;
 }
 
@@ -44,22 +50,40 @@ export function parseQueryRequest(request: unknown): ParsedQuery {
   }
   const explain = flag(r.explain, "explain");
   const count = flag(r.count, "count");
-
-  if (r.sort !== undefined && r.sort !== null) {
-    throw invalidQuery("sort", "sorting is not supported yet; results come in ascending key order");
-  }
+  const sort = parseSort(r.sort);
+  if (sort && count) throw invalidQuery("sort", "not allowed with count: a count has no order");
 
   const filter = parseFilter(r.filter, "filter");
-  const fingerprint = queryFingerprint(scopePrefix, filter);
+  const fingerprint = queryFingerprint(scopePrefix, filter, sort);
 
   let after: string | undefined;
+  let afterSort: SortPosition | undefined;
   const cursor = r.cursor ?? null;
   if (cursor !== null) {
     if (typeof cursor !== "string") throw invalidQuery("cursor", `expected a string or null, got ${jsonTypeName(cursor)}`);
     if (count) throw invalidQuery("cursor", "not allowed with count: a count always covers the whole scope");
-    after = decodeCursor(cursor, fingerprint, scopePrefix).after;
+    const position = decodeCursor(cursor, fingerprint, scopePrefix, sort !== undefined);
+    if (sort) afterSort = sortPositionOf(position);
+    else after = position.after;
   }
-  return { scopePrefix, filter, limit, after, count, explain, fingerprint };
+  return { scopePrefix, filter, limit, after, count, explain, sort, afterSort, fingerprint };
+}
+
+/** `{"age": 1}` or `{"age": -1}`: exactly one field path and a direction. */
+function parseSort(v: unknown): SortSpec | undefined {
+  if (v === undefined || v === null) return undefined;
+  const example = 'e.g. {"age": 1} (ascending) or {"age": -1} (descending)';
+  if (!isPlainObject(v)) throw invalidQuery("sort", `expected an object with one field, ${example}; got ${jsonTypeName(v)}`);
+  const fields = Object.keys(v);
+  if (fields.length !== 1) throw invalidQuery("sort", `expected exactly one field, ${example}; got ${fields.length}`);
+  const field = fields[0];
+  const at = `sort[${JSON.stringify(field)}]`;
+  const path = parseFieldPath(field, at);
+  const direction = v[field];
+  if (direction !== 1 && direction !== -1) {
+    throw invalidQuery(at, `expected 1 (ascending) or -1 (descending), got ${typeof direction === "number" ? direction : jsonTypeName(direction)}`);
+  }
+  return { path, direction };
 }
 
 function flag(v: unknown, name: string): boolean {

@@ -32,8 +32,12 @@ export interface QueryRequest {
   /** Return only the number of matches in scope (no items, no limit). */
   count?: boolean | null;
   /**
-   * Reserved for range indexes (issue 7): `{ "age": 1 }` or `{ "age": -1 }`. Rejected with
-   * INVALID_ARGUMENT until then; results come in key order.
+   * Order of the items: `{ "age": 1 }` (ascending) or `{ "age": -1 }` (descending), one
+   * field path. Absent or null: ascending key order. Not allowed with `count`. The order
+   * (see `src/query/sort.ts` and the README): by the field's value — an array by its
+   * smallest element ascending, its largest descending — null < false < true < numbers <
+   * strings; equal values by key in the same direction; documents without a value last,
+   * by key ascending.
    */
   sort?: Record<string, 1 | -1> | null;
 }
@@ -47,7 +51,7 @@ export interface QueryItem {
 }
 
 export interface QueryItemsResponse {
-  /** Matches in ascending key order (UTF-8 bytes). */
+  /** Matches in ascending key order (UTF-8 bytes), or in the order of `sort`. */
   items: QueryItem[];
   /**
    * Non-null when the page is full and at least one more key in scope follows the last
@@ -102,6 +106,15 @@ export interface QueryPlan {
   tombstones_skipped?: number;
   /** Index paths: candidates whose record no longer exists. */
   stale_skipped?: number;
+  /** Range index paths: index entries read. */
+  entries_read?: number;
+  /**
+   * Sorted by an index: entries passed over because their value is not the record's
+   * sort value (another element of an array, or a stale entry).
+   */
+  sort_skipped?: number;
+  /** Sorted queries: how the order was produced. */
+  sort?: PlanSort;
   /** `count` answered from the index's live counts, without reading documents. */
   counted_from_index?: boolean;
   /** explain: access paths considered but not used, and why. */
@@ -110,6 +123,19 @@ export interface QueryPlan {
   filter?: JsonValue;
   /** explain: byte strings every match must contain (checked before decoding); empty when none. */
   prefilter?: string[];
+}
+
+export interface PlanSort {
+  /** The sort field, canonical JSONPath (`$.age`). */
+  field: string;
+  direction: 1 | -1;
+  /**
+   * "index": streamed in order from the range index `plan.index`, stopping at `limit`;
+   * "top_k": every candidate of the access path read, the best `limit` kept.
+   */
+  method: "index" | "top_k";
+  /** "index": keys of the scope read to find the documents without a sort value (0 when the page ended before them). */
+  missing_scanned?: number;
 }
 
 export interface PlanCandidate {

@@ -222,7 +222,7 @@ describe("request validation", () => {
     expect(await errorOf({ limit: "10" })).toBe("limit: expected an integer from 1 to 1000, got string");
     expect(await errorOf({ explain: "yes" })).toBe("explain: expected true or false, got string");
     expect(await errorOf({ count: 1 })).toBe("count: expected true or false, got number");
-    expect(await errorOf({ sort: { age: 1 } })).toBe("sort: sorting is not supported yet; results come in ascending key order");
+    expect(await errorOf({ sort: { age: 2 } })).toBe('sort["age"]: expected 1 (ascending) or -1 (descending), got 2');
     expect(await errorOf({ filter: { age: { $gt: {} } } })).toBe("filter.age.$gt: expected a number or a string, got object");
   });
 
