@@ -55,9 +55,37 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   } catch {
     throw new HttpError("INVALID_JSON", "the request body is not valid UTF-8");
   }
+  // Checked before parsing: a deeply nested body would make the validators (and their
+  // error messages) recurse once per level.
+  const depth = jsonNestingDepth(text);
+  if (depth > MAX_JSON_DEPTH) {
+    throw new HttpError("INVALID_JSON", `the request body nests ${depth > 10 * MAX_JSON_DEPTH ? "far " : ""}deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   try {
     return JSON.parse(text);
   } catch (e) {
     throw new HttpError("INVALID_JSON", `the request body is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/** Deepest array/object nesting any request body may have (a query filter needs far less). */
+export const MAX_JSON_DEPTH = 128;
+
+/** The maximum nesting of `[`/`{` outside strings, stopping early once past the limit. */
+function jsonNestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+      if (max > 10 * MAX_JSON_DEPTH) return max;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }

@@ -54,6 +54,19 @@ export function localUrl(host: string, port: number): string {
 }
 
 /** Opens the database and starts serving it. */
+/**
+ * Elysia finds the path in `request.url` by searching for "/" from character 11 on
+ * ("http://" plus a host of at least 4 characters): with a shorter Host header ("db")
+ * the first path segment would be skipped and `PUT /kv/kv/x` would write the key "x".
+ * Such requests get a URL with a longer host; everything else passes through untouched.
+ */
+function routableRequest(request: Request): Request {
+  const url = request.url;
+  const hostEnd = url.indexOf("/", url.indexOf("//") + 2);
+  if (hostEnd < 0 || hostEnd >= 11) return request;
+  return new Request(`http://localhost${url.slice(hostEnd)}`, request);
+}
+
 export async function startServer(config: ServeConfig, log: (line: string) => void = console.log): Promise<RunningServer> {
   assertSafeBinding(config.host, Boolean(config.authToken), Boolean(config.insecure));
   const dataDir = path.resolve(config.dataDir);
@@ -75,7 +88,7 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
       idleTimeout: config.idleTimeoutSeconds ?? 255,
       // Out of the way: the app answers 413 with a JSON body itself (see body.ts).
       maxRequestBodySize: Math.max(maxBodyBytes * 2, maxBodyBytes + 1024 * 1024),
-      fetch: app.fetch,
+      fetch: (request) => app.fetch(routableRequest(request)),
     });
   } catch (e) {
     await db.close();
