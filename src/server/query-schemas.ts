@@ -42,6 +42,12 @@ export const QueryRequestSchema = t.Object(
     ),
     explain: t.Optional(t.Union([t.Boolean(), t.Null()], { description: "Add the indexes considered (and why each was not used), the filter as understood and the byte prefilter to `plan`." })),
     count: t.Optional(t.Union([t.Boolean(), t.Null()], { description: "Answer `{count, plan}` instead of items: the number of matches in scope." })),
+    sort: t.Optional(
+      t.Union([t.Record(t.String(), t.Union([t.Literal(1), t.Literal(-1)])), t.Null()], {
+        description:
+          'One field and a direction, e.g. {"age": -1}: items in that order (arrays by their smallest element ascending, largest descending; null < false < true < numbers < strings; documents without the field last). Answered from a range index on the field when there is one (top-k reads about `limit` entries). Not with `count`.',
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -66,6 +72,14 @@ export const QueryPlanSchema = t.Object(
     tombstones_skipped: t.Optional(t.Number({ description: "Index paths: lazy delete entries skipped." })),
     stale_skipped: t.Optional(t.Number({ description: "Index paths: candidates whose record no longer exists." })),
     counted_from_index: t.Optional(t.Boolean({ description: "count answered from the index's live counts, without reading documents." })),
+    entries_read: t.Optional(t.Number({ description: "Range index paths: index entries read." })),
+    sort_skipped: t.Optional(t.Number({ description: "Sorted index streams: entries skipped because they are not the record's sort value (the other elements of an array, stale entries)." })),
+    sort: t.Optional(
+      t.Object(
+        { field: t.String(), direction: t.Number(), method: t.String({ description: '"index" (streamed from a range index) or "top_k" (a bounded heap over the candidates).' }), missing_scanned: t.Optional(t.Number()) },
+        { additionalProperties: true, description: "With `sort`: how the order was produced." },
+      ),
+    ),
     candidates: t.Optional(
       t.Array(t.Object({ index: t.String(), reason: t.String() }), { description: "explain: indexes considered but not used, and why." }),
     ),

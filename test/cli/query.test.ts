@@ -255,3 +255,10 @@ describe("the index definitions file of commands that open the directory", () =>
     expect(JSON.parse((await cli(["stats", "--json"])).out).indexes[0].name).toBe("users_city");
   });
 });
+
+test("--sort FIELD[:asc|desc] becomes the request's sort", async () => {
+  const { buildRequest } = await import("../../src/cli/commands/query.ts");
+  expect(buildRequest({ sort: "age:desc" }).sort).toEqual({ age: -1 });
+  expect(buildRequest({ sort: "age" }).sort).toEqual({ age: 1 });
+  expect(buildRequest({ sort: "$['a:b']:asc" }).sort).toEqual({ "$['a:b']": 1 });
+});

@@ -131,3 +131,22 @@ describe("POST /query with secondary indexes (engine)", () => {
     expect(count).toMatchObject({ count: 10, plan: { index: "users_city" } });
   });
 });
+
+test("POST /query accepts sort and answers in the field's order; a bad sort is a 400", async () => {
+  const engine = FACTORIES.find((f) => f.name === "engine")!;
+  const { db, cleanup } = await engine.open();
+  try {
+    const api = client(db);
+    for (const [k, age] of [["u:a", 30], ["u:b", 10], ["u:c", 20]] as const) await db.put(k, JSON.stringify({ age }));
+    const res = await api.post("/query", { scope_prefix: "u:", sort: { age: -1 } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { items: { key: string }[]; plan: { sort: { direction: number } } };
+    expect(body.items.map((i) => i.key)).toEqual(["u:a", "u:c", "u:b"]);
+    expect(body.plan.sort.direction).toBe(-1);
+    const bad = await api.post("/query", { sort: { age: 2 } });
+    expect(bad.status).toBe(400);
+    expect((await errorOf(bad)).code).toMatch(/^INVALID_/);
+  } finally {
+    await cleanup();
+  }
+});

@@ -71,7 +71,7 @@ test("/swagger/json describes POST /query (request fields, filter language, both
   const doc = (await (await api.get("/swagger/json")).json()) as { paths: Record<string, Record<string, Operation>> };
   const query = doc.paths["/query"].post;
   const request = query.requestBody!.content["application/json"].schema;
-  expect(Object.keys(request.properties!).sort()).toEqual(["count", "cursor", "explain", "filter", "limit", "scope_prefix"]);
+  expect(Object.keys(request.properties!).sort()).toEqual(["count", "cursor", "explain", "filter", "limit", "scope_prefix", "sort"]);
   expect(request.properties!.filter.description).toContain("$gte");
   expect(request.properties!.filter.example).toBeDefined();
   const variants = query.responses["200"].content!["application/json"].schema.anyOf!;

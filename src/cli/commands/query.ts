@@ -1,6 +1,6 @@
 /**
  * @module
- * `kvdb query [--prefix P] [--filter JSON] [--limit N] [--cursor C] [--explain] [--count]`:
+ * `kvdb query [--prefix P] [--filter JSON] [--sort FIELD[:asc|desc]] [--limit N] [--cursor C] [--explain] [--count]`:
  * the request of `POST /query` from flags. People get a table (key, then the value as
  * compact JSON cut to the terminal width), the next cursor and a one-line plan summary;
  * `--json` prints exactly the REST response, one line.
@@ -28,6 +28,7 @@ export const queryCommand: Command = {
     cursor: { type: "string", valueName: "C", description: "Resume after the previous page (its next cursor)." },
     explain: { type: "boolean", description: "Also show the indexes considered and why each was not used." },
     count: { type: "boolean", description: "Print only the number of matches." },
+    sort: { type: "string", valueName: "FIELD[:asc|desc]", description: "Order the items by one field (default ascending), e.g. --sort age:desc." },
   },
   args: { min: 0, max: 0 },
   async run({ flags, common, io, store }) {
@@ -55,7 +56,17 @@ export function buildRequest(flags: Record<string, string | boolean | undefined>
   if (flags.cursor !== undefined) request.cursor = flags.cursor as string;
   if (flags.explain) request.explain = true;
   if (flags.count) request.count = true;
+  if (flags.sort !== undefined) request.sort = sortFlag(flags.sort as string);
   return request;
+}
+
+/** `age`, `age:asc`, `age:desc` → `{"age": 1|-1}`; the direction is after the last ":" so paths may contain ":". */
+function sortFlag(text: string): Record<string, 1 | -1> {
+  const at = text.lastIndexOf(":");
+  const suffix = at < 0 ? "" : text.slice(at + 1);
+  if (suffix === "asc" || suffix === "desc") return { [text.slice(0, at)]: suffix === "desc" ? -1 : 1 };
+  if (text === "") throw new UsageError("query: --sort needs a field, e.g. --sort age:desc");
+  return { [text]: 1 };
 }
 
 /** The terminal's width, or `$COLUMNS`; undefined when output goes to a pipe or file. */
@@ -90,6 +101,7 @@ export function planSummary(plan: QueryPlan): string {
   const how = plan.index === null ? plan.kind : `index ${plan.index} (${plan.kind})`;
   const parts = [`${plan.keys_examined} keys examined`, `${plan.docs_examined} docs examined`, `${plan.returned} returned`];
   if (plan.counted_from_index) parts.push("counted from the index");
+  if (plan.sort) parts.push(`sorted by ${plan.sort.field} ${plan.sort.direction < 0 ? "desc" : "asc"} (${plan.sort.method})`);
   if (plan.skipped_not_json > 0) parts.push(`${plan.skipped_not_json} not JSON objects`);
   parts.push(`${plan.ms} ms`);
   return `plan: ${how}: ${parts.join(", ")}`;
