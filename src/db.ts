@@ -245,7 +245,8 @@ class KvDatabase implements Database {
       score: s.scores[level] ?? 0,
     }));
     const tableBytes = levels.reduce((n, l) => n + l.bytes, 0);
-    const deepest = levels.findLast((l) => l.bytes > 0);
+    // The largest level holds most live data in a leveled tree (each level is ~10x the one above).
+    const largest = levels.reduce((m, l) => (l.bytes > m ? l.bytes : m), 0);
     const written = c.walBytesWritten + c.flushBytesWritten + c.compactionBytesWritten;
     return {
       dir: e.dir,
@@ -271,7 +272,7 @@ class KvDatabase implements Database {
         bytesRead: c.compactionBytesRead,
         bytesWritten: c.compactionBytesWritten,
         writeAmplification: c.userBytes > 0 ? round(written / c.userBytes) : 0,
-        spaceAmplification: deepest ? round((tableBytes + s.walBytes) / deepest.bytes) : 0,
+        spaceAmplification: largest > 0 ? round((tableBytes + s.walBytes) / largest) : 0,
       },
       stall: { state: s.stall, slowdowns: c.slowdowns, stops: c.stalls },
       writes: { puts: c.puts, deletes: c.deletes, batches: c.batches, userBytes: c.userBytes },

@@ -97,7 +97,11 @@ export interface DatabaseStats {
     bytesWritten: number;
     /** Bytes written to disk (WAL + flushes + compactions) ÷ bytes written by users. */
     writeAmplification: number;
-    /** Bytes on disk (tables + WAL) ÷ bytes of the deepest non-empty level (RocksDB's estimate of live data). */
+    /**
+     * Bytes on disk (tables + WAL) ÷ bytes of the largest level: an estimate (live data is
+     * not known without a scan) that errs high; scripts/bench-compaction.ts measures the
+     * exact figure by scanning.
+     */
     spaceAmplification: number;
   };
   /** Back-pressure: "slowdown" when level 0 has ≥ 8 tables (1 ms per write group), "stopped" at ≥ 12 or too many unflushed MemTables. */
