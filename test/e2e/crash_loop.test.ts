@@ -81,10 +81,10 @@ test("crash loop: kill -9 under concurrent indexed load loses no acknowledged wr
   }
 }, 60_000);
 
-// Found by the crash loop's online query check. backfillStep (src/indexing/builder.ts) marks
-// the new generation ready, and the one it replaces dropping, in memory while the batch
-// holding its last postings is still waiting for its fsync: for that moment queries read
-// a generation whose entries are not visible yet and miss matches.
+// Found by the crash loop's online query check: backfillStep (src/indexing/builder.ts) used
+// to mark the new generation ready, and the one it replaces dropping, in memory while the
+// batch holding its last postings still waited for its fsync; for that moment queries read
+// a generation whose entries were not visible yet and missed matches.
 test("a query answered while an index rebuild finishes returns every match", async () => {
   const dir = tempDir();
   const server = await serve(dir, ["--indexes", REPO_INDEXES_FILE]);

@@ -38,8 +38,8 @@ test("fuzzed requests from the OpenAPI document: no 5xx, no crash, error bodies,
 
 // Found by the fuzzer. Elysia locates the path in request.url by searching for "/" from
 // character 11 on ("http://" + a host of at least 4 characters), so with a shorter Host
-// header ("db", "kv", "x") the first path segment is skipped: PUT /kv/kv/fz writes the
-// key "fz" instead of "kv/fz", and every other route answers 404.
+// header ("db", "kv", "x") the first path segment was skipped: PUT /kv/kv/fz wrote the
+// key "fz" instead of "kv/fz", and every other route answered 404.
 test("a short Host header does not change which key a request writes", async () => {
   const dir = tempDir();
   const server = await serve(dir, ["--indexes", REPO_INDEXES_FILE]);
@@ -60,8 +60,8 @@ test("a short Host header does not change which key a request writes", async () 
 
 // Found by the fuzzer. POST /batch validates its body with an Elysia schema; on failure
 // Elysia's ValidationError pretty-prints the whole body (JSON.stringify(value, null, 2)),
-// quadratic in the nesting depth: 20,000 levels (a 40 KB body) take ~10 s and 2.5 GB of
-// RSS, 100,000 levels overflow the stack and answer 500.
+// quadratic in the nesting depth: 20,000 levels (a 40 KB body) took ~10 s and 2.5 GB of
+// RSS, 100,000 levels overflowed the stack and answered 500.
 test("a POST /batch body nested 100,000 levels deep is refused with a 400, not a 500", async () => {
   const dir = tempDir();
   const server = await serve(dir, ["--indexes", REPO_INDEXES_FILE]);
