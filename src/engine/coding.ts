@@ -9,7 +9,19 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/** UTF-8 bytes of `s` (lone surrogates become U+FFFD, as with TextEncoder). */
 export function utf8(s: string): Uint8Array {
+  // Short ASCII strings (most keys) are copied by hand: cheaper than the native call.
+  const n = s.length;
+  if (n <= 64) {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return encoder.encode(s);
+      out[i] = c;
+    }
+    return out;
+  }
   return encoder.encode(s);
 }
 
@@ -50,15 +62,18 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   return undefined;
 }
 
-/** Growable byte buffer for building records and blocks. */
+/**
+ * Growable byte buffer for building records and blocks. Fixed-width integers are stored
+ * byte by byte rather than through a DataView: `new DataView(u8.buffer)` on a small,
+ * freshly allocated array makes JSC materialize its ArrayBuffer, which cost more than a
+ * microsecond per writer (one writer is made per write batch).
+ */
 export class ByteWriter {
   private buf: Uint8Array;
-  private view: DataView;
   length = 0;
 
   constructor(initial = 256) {
     this.buf = new Uint8Array(initial);
-    this.view = new DataView(this.buf.buffer);
   }
 
   private ensure(extra: number): void {
@@ -69,7 +84,6 @@ export class ByteWriter {
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.length));
     this.buf = next;
-    this.view = new DataView(next.buffer);
   }
 
   u8(v: number): void {
@@ -79,16 +93,24 @@ export class ByteWriter {
 
   u32(v: number): void {
     this.ensure(4);
-    this.view.setUint32(this.length, v >>> 0, true);
-    this.length += 4;
+    this.put32(v >>> 0);
   }
 
   /** Unsigned integer up to 2^53 - 1 as 8 bytes little-endian. */
   u64(v: number): void {
     this.ensure(8);
-    this.view.setUint32(this.length, v % 0x1_0000_0000, true);
-    this.view.setUint32(this.length + 4, Math.floor(v / 0x1_0000_0000), true);
-    this.length += 8;
+    this.put32(v % 0x1_0000_0000);
+    this.put32(Math.floor(v / 0x1_0000_0000));
+  }
+
+  private put32(v: number): void {
+    const buf = this.buf;
+    const at = this.length;
+    buf[at] = v;
+    buf[at + 1] = v >>> 8;
+    buf[at + 2] = v >>> 16;
+    buf[at + 3] = v >>> 24;
+    this.length = at + 4;
   }
 
   /** Unsigned LEB128, for integers up to 2^53 - 1. */
@@ -105,6 +127,20 @@ export class ByteWriter {
     this.ensure(b.length);
     this.buf.set(b, this.length);
     this.length += b.length;
+  }
+
+  /** The bytes `b[start, end)`, without creating a subarray for short runs. */
+  range(b: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(n);
+    if (n > 32) {
+      this.buf.set(b.subarray(start, end), this.length);
+    } else {
+      const buf = this.buf;
+      const at = this.length - start;
+      for (let i = start; i < end; i++) buf[at + i] = b[i];
+    }
+    this.length += n;
   }
 
   /** Varint length followed by the bytes. */
@@ -143,7 +179,6 @@ export class DecodeError extends Error {
 /** Bounds-checked reader over a byte range. */
 export class ByteReader {
   pos: number;
-  private readonly view: DataView;
 
   constructor(
     readonly buf: Uint8Array,
@@ -151,7 +186,6 @@ export class ByteReader {
     readonly end = buf.length,
   ) {
     this.pos = start;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   get remaining(): number {
@@ -169,18 +203,23 @@ export class ByteReader {
 
   u32(what = "u32"): number {
     this.need(4, what);
-    const v = this.view.getUint32(this.pos, true);
+    const v = this.get32(this.pos);
     this.pos += 4;
     return v;
   }
 
   u64(what = "u64"): number {
     this.need(8, what);
-    const lo = this.view.getUint32(this.pos, true);
-    const hi = this.view.getUint32(this.pos + 4, true);
+    const lo = this.get32(this.pos);
+    const hi = this.get32(this.pos + 4);
     this.pos += 8;
     if (hi > 0x1f_ffff) throw new DecodeError(`${what} exceeds 2^53`, this.pos - 8);
     return hi * 0x1_0000_0000 + lo;
+  }
+
+  private get32(at: number): number {
+    const b = this.buf;
+    return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
   }
 
   varint(what = "varint"): number {

@@ -7,16 +7,17 @@
  */
 import { compareBytes } from "./coding.ts";
 import type { EntryIterator, Kind } from "./iterator.ts";
+import type { TableIterator } from "./sstable/table_iterator.ts";
 import type { TableHandle } from "./version.ts";
 
 export class LevelIterator implements EntryIterator {
   private index = -1;
-  private current: EntryIterator | undefined;
+  private current: TableIterator | undefined;
 
   /** @param tables sorted by smallest key, non-overlapping. */
   constructor(private readonly tables: readonly TableHandle[]) {}
 
-  private open(i: number): EntryIterator | undefined {
+  private open(i: number): TableIterator | undefined {
     if (i < 0 || i >= this.tables.length) {
       this.index = -1;
       this.current = undefined;
@@ -108,5 +109,10 @@ export class LevelIterator implements EntryIterator {
 
   value(): Uint8Array {
     return this.current!.value();
+  }
+
+  /** A private copy of the current value. */
+  copyValue(): Uint8Array {
+    return this.current!.copyValue();
   }
 }

@@ -202,7 +202,8 @@ export class MemTable {
   get(key: Uint8Array, snapshotSeq: number): MemTableVersion | undefined {
     const hi = prefixHigh(key);
     const lo = prefixLow(key);
-    const { leaf, idx } = this.locate(key, hi, lo, snapshotSeq);
+    const idx = this.locate(key, hi, lo, snapshotSeq);
+    const leaf = this.located;
     if (leaf === null) return undefined;
     const at = idx * STRIDE;
     if (leaf.nums[at] !== hi || leaf.nums[at + 1] !== lo || compare(leaf.keys[idx], key) !== 0) return undefined;
@@ -221,7 +222,8 @@ export class MemTable {
   replaceNewest(key: Uint8Array, kind: Kind, value: Uint8Array, replaceable: (seq: number) => boolean): boolean {
     const hi = prefixHigh(key);
     const lo = prefixLow(key);
-    const { leaf, idx } = this.locate(key, hi, lo, Infinity);
+    const idx = this.locate(key, hi, lo, Infinity);
+    const leaf = this.located;
     if (leaf === null) return false;
     const at = idx * STRIDE;
     if (leaf.nums[at] !== hi || leaf.nums[at + 1] !== lo || compare(leaf.keys[idx], key) !== 0) return false;
@@ -233,30 +235,35 @@ export class MemTable {
   }
 
   /** A cursor over every version in internal order; see {@link EntryIterator}. */
-  iterator(): EntryIterator {
+  iterator(): EntryIterator & { copyValue(): Uint8Array } {
     return new MemTableIterator(this);
   }
 
   /**
-   * @internal The first entry not before (key, seq) in internal order, as a leaf and
-   * slot, or leaf null if there is none. seq = Infinity finds the first version of the
-   * first key >= key; seq = -1 finds the first entry of the first key > key.
+   * @internal The first entry not before (key, seq) in internal order: returns its slot
+   * and leaves its leaf in {@link located} (null if there is none; no object is allocated
+   * per lookup). seq = Infinity finds the first version of the first key >= key; seq = -1
+   * finds the first entry of the first key > key.
    */
-  locate(key: Uint8Array, hi: number, lo: number, seq: number): { leaf: Leaf | null; idx: number } {
+  locate(key: Uint8Array, hi: number, lo: number, seq: number): number {
     let node = this.root;
     for (let d = 0; d < this.depth; d++) {
       const inner = node as Inner;
       node = inner.kids[lowerBound(inner.nums, inner.keys, 1, inner.n, key, hi, lo, seq) - 1];
     }
-    let leaf: Leaf | null = node as Leaf;
-    let idx = lowerBound(leaf.nums, leaf.keys, 0, leaf.n, key, hi, lo, seq);
+    const leaf = node as Leaf;
+    const idx = lowerBound(leaf.nums, leaf.keys, 0, leaf.n, key, hi, lo, seq);
     // The target may sort after every entry of this leaf but before the next leaf's first.
     if (idx === leaf.n) {
-      leaf = leaf.next;
-      idx = 0;
+      this.located = leaf.next;
+      return 0;
     }
-    return { leaf, idx };
+    this.located = leaf;
+    return idx;
   }
+
+  /** @internal The leaf of the last {@link locate}. */
+  located: Leaf | null = null;
 
   /** @internal */
   first(): Leaf {
@@ -369,12 +376,13 @@ class MemTableIterator implements EntryIterator {
   }
 
   seek(target: Uint8Array): void {
-    const { leaf, idx } = this.table.locate(target, prefixHigh(target), prefixLow(target), Infinity);
-    this.settle(leaf, idx);
+    const idx = this.table.locate(target, prefixHigh(target), prefixLow(target), Infinity);
+    this.settle(this.table.located, idx);
   }
 
   seekForPrev(target: Uint8Array): void {
-    const { leaf, idx } = this.table.locate(target, prefixHigh(target), prefixLow(target), -1);
+    const idx = this.table.locate(target, prefixHigh(target), prefixLow(target), -1);
+    const leaf = this.table.located;
     // One step back from the first entry of the first key > target.
     if (leaf === null) this.settleBack(this.table.last(), this.table.last().n - 1);
     else this.settleBack(leaf, idx - 1);
@@ -421,6 +429,12 @@ class MemTableIterator implements EntryIterator {
     return this.curValue;
   }
 
+  /** A private copy of the current value. */
+  copyValue(): Uint8Array {
+    this.current();
+    return this.curValue.slice();
+  }
+
   private current(): Leaf {
     const leaf = this.leaf;
     if (leaf === null) throw new Error("MemTable iterator used while not valid");
@@ -429,9 +443,8 @@ class MemTableIterator implements EntryIterator {
 
   /** Re-finds the current entry after inserts moved it; it still exists, entries are never removed. */
   private relocate(): void {
-    const { leaf, idx } = this.table.locate(this.curKey, this.curHi, this.curLo, this.curSeq);
-    this.leaf = leaf;
-    this.idx = idx;
+    this.idx = this.table.locate(this.curKey, this.curHi, this.curLo, this.curSeq);
+    this.leaf = this.table.located;
   }
 
   /** Positions at slot idx of leaf, moving forward past the leaf's end. */

@@ -15,13 +15,24 @@
  *
  * Returned key and value arrays are those of the inner iterator, which must not reuse
  * them after moving (MemTable and SSTable iterators return stable arrays). Comparing
- * each key with the previous one is the main per-entry cost, so identical array objects
- * (SSTable blocks share one key object between versions) short-cut it.
+ * each key with the previous one and with `upper` is the main per-entry cost, so cheap
+ * tests come first: identical array objects (SSTable blocks share one key object between
+ * versions), a differing last byte (neighbouring keys differ at the end), a first byte
+ * below upper's.
  */
 import { compareBytes } from "./coding.ts";
 import { KIND_DELETE, type EntryIterator } from "./iterator.ts";
+import type { CopyingIterator } from "./merging_iterator.ts";
 
 const EMPTY = new Uint8Array(0);
+
+/** Whether `a` and `b` (b !== a) hold the same bytes; tests the last byte before calling out. */
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  if (n === 0) return true;
+  return a[n - 1] === b[n - 1] && compareBytes(a, b) === 0;
+}
 
 /**
  * A cursor over user keys at one snapshot: `seekToFirst()`/`seekToLast()`/`seek(key)`/
@@ -34,6 +45,9 @@ export class SnapshotIterator {
   private savedKey: Uint8Array = EMPTY;
   /** The current value while moving backward (forward reads the inner iterator). */
   private savedValue: Uint8Array = EMPTY;
+  /** upper[0], or -1 when upper is empty or absent: a key whose first byte is below it is below upper. */
+  private readonly upperFirst: number;
+  private readonly innerCopies: boolean;
 
   /**
    * @param inner entries in internal order; the SnapshotIterator positions it itself.
@@ -46,7 +60,10 @@ export class SnapshotIterator {
     private readonly snapshot: number,
     private readonly lower?: Uint8Array,
     private readonly upper?: Uint8Array,
-  ) {}
+  ) {
+    this.upperFirst = upper !== undefined && upper.length > 0 ? upper[0] : -1;
+    this.innerCopies = typeof (inner as Partial<CopyingIterator>).copyValue === "function";
+  }
 
   valid(): boolean {
     return this.isValid;
@@ -115,6 +132,13 @@ export class SnapshotIterator {
     return this.forward ? this.inner.value() : this.savedValue;
   }
 
+  /** A private copy of the current value: what a caller that hands values out needs. */
+  copyValue(): Uint8Array {
+    this.checkValid();
+    if (!this.forward) return this.savedValue.slice();
+    return this.innerCopies ? (this.inner as CopyingIterator).copyValue() : this.inner.value().slice();
+  }
+
   /** All visible [key, value] pairs from the first (or, reversed, the last) key. */
   *entries(reverse = false): Generator<[Uint8Array, Uint8Array]> {
     if (reverse) {
@@ -145,13 +169,14 @@ export class SnapshotIterator {
     const inner = this.inner;
     const upper = this.upper;
     const snapshot = this.snapshot;
+    const upperFirst = this.upperFirst;
     while (inner.valid()) {
       const key = inner.key();
-      if (skip !== null && (key === skip || (key.length === skip.length && compareBytes(key, skip) === 0))) {
+      if (skip !== null && (key === skip || sameKey(key, skip))) {
         inner.next();
         continue;
       }
-      if (upper !== undefined && compareBytes(key, upper) >= 0) break;
+      if (upper !== undefined && !(key.length > 0 && key[0] < upperFirst) && compareBytes(key, upper) >= 0) break;
       if (inner.seq() > snapshot) {
         inner.next();
         continue;

@@ -160,6 +160,13 @@ function checkRound(rng: Random): void {
         break;
       }
       expect({ context, entry: pair(it.key(), it.value()) }).toEqual({ context, entry: model[pos] });
+      // copyValue(): the same bytes in a private buffer, in either direction.
+      const copy = it.copyValue();
+      expect({ context, entry: pair(it.key(), copy) }).toEqual({ context, entry: model[pos] });
+      if (copy.length > 0) {
+        copy[0] ^= 0xff;
+        expect({ context, entry: pair(it.key(), it.value()) }).toEqual({ context, entry: model[pos] });
+      }
       if (rng.chance(0.5)) {
         it.next();
         pos++;

@@ -5,6 +5,12 @@
  * interval, and a whole-block decode into parallel arrays for iteration (which makes
  * `prev` as cheap as `next`).
  *
+ * A Block is a small cursor over `data[start, end)`, where `data` is normally the whole
+ * mapped table file: the table reader re-targets one Block per lookup (`reset`) instead
+ * of allocating a subarray and a Block for every block it touches, and every position
+ * (restart offsets aside, which the format stores relative to the block) is absolute in
+ * `data`.
+ *
  * Entry headers are decoded here by hand rather than through ByteReader because this is
  * the hottest loop of every read; every length is still checked against the end of the
  * entries area, and a bad one becomes a CORRUPTION error naming the file and the offset.
@@ -22,16 +28,6 @@ export interface PointEntry {
 
 const EMPTY = new Uint8Array(0);
 
-// Results of parseHeader, kept in module variables so decoding allocates nothing per
-// entry. Safe because decoding is synchronous and never re-entered.
-let hShared = 0;
-let hUnshared = 0;
-let hValueLength = 0;
-let hKind: Kind = 0;
-let hSeq = 0;
-let hKeyStart = 0;
-let vPos = 0;
-
 /** Byte order of `buf[start, end)` against `key`, like compareBytes but without a subarray. */
 function compareRange(buf: Uint8Array, start: number, end: number, key: Uint8Array): number {
   const n = end - start;
@@ -46,19 +42,37 @@ function compareRange(buf: Uint8Array, start: number, end: number, key: Uint8Arr
   return n - m;
 }
 
-/** Copies `src[from, from + n)` into `dst` at `at`; a loop beats subarray+set for short keys. */
-function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, n: number): void {
-  if (n > 32) {
-    dst.set(src.subarray(from, from + n), at);
-    return;
-  }
-  for (let i = 0; i < n; i++) dst[at + i] = src[from + i];
+/** A private copy of `src[from, from + n)`; a loop beats a native call for short keys. */
+function copyOf(src: Uint8Array, from: number, n: number): Uint8Array {
+  if (n > 32) return src.slice(from, from + n);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = src[from + i];
+  return out;
 }
 
 export class Block {
-  /** Offset (within the block) of the restart array, which is also where entries end. */
-  readonly entriesEnd: number;
-  readonly restartCount: number;
+  // Results of parseHeader and varint, in fields so that decoding allocates nothing per
+  // entry. (Instance fields, not module variables: JSC checks module-level `let`s for
+  // their temporal dead zone on every access, which made lookups twice as slow.)
+  private hShared = 0;
+  private hUnshared = 0;
+  private hValueLength = 0;
+  private hKind: Kind = 0;
+  private hSeq = 0;
+  private hKeyStart = 0;
+  private vPos = 0;
+  /** The buffer holding the block; the block is `data[start, end)`. */
+  data: Uint8Array = EMPTY;
+  start = 0;
+  /** Absolute position in `data` of the restart array, which is also where entries end. */
+  entriesEnd = 0;
+  restartCount = 0;
+  /** Where `start` lies in the file, for error messages. */
+  fileOffset = 0;
+  /** The entry found by the last successful {@link find}. */
+  foundSeq = 0;
+  foundKind: Kind = 0;
+  foundValueLength = 0;
 
   /**
    * @param data the block contents (no trailer), already checksum-verified.
@@ -66,43 +80,74 @@ export class Block {
    * @param what "data" or "index", for error messages.
    */
   constructor(
-    readonly data: Uint8Array,
+    data: Uint8Array,
     readonly path: string,
-    readonly fileOffset: number,
+    fileOffset: number,
     readonly what = "data",
   ) {
-    const n = data.length;
-    if (n < 4) throw corruption(path, `${what} block too short (${n} bytes)`, fileOffset);
-    const count = (data[n - 4] | (data[n - 3] << 8) | (data[n - 2] << 16) | (data[n - 1] << 24)) >>> 0;
-    if (count > (n - 4) / 4) throw corruption(path, `${what} block restart count ${count} out of range`, fileOffset);
+    this.reset(data, 0, data.length, fileOffset);
+  }
+
+  /**
+   * Re-targets this Block at `data[start, end)` (checksum-verified contents, no trailer),
+   * which lies at `fileOffset` in the file. Checks the restart array; returns this.
+   */
+  reset(data: Uint8Array, start: number, end: number, fileOffset: number): this {
+    const n = end - start;
+    const what = this.what;
+    if (n < 4) throw corruption(this.path, `${what} block too short (${n} bytes)`, fileOffset);
+    const count = (data[end - 4] | (data[end - 3] << 8) | (data[end - 2] << 16) | (data[end - 1] << 24)) >>> 0;
+    if (count > (n - 4) / 4) throw corruption(this.path, `${what} block restart count ${count} out of range`, fileOffset);
+    const entriesEnd = end - 4 - 4 * count;
+    if (count === 0 && entriesEnd > start) throw corruption(this.path, `${what} block has entries but no restart point`, fileOffset);
+    this.data = data;
+    this.start = start;
+    this.fileOffset = fileOffset;
     this.restartCount = count;
-    this.entriesEnd = n - 4 - 4 * count;
-    if (count === 0 && this.entriesEnd > 0) throw corruption(path, `${what} block has entries but no restart point`, fileOffset);
+    this.entriesEnd = entriesEnd;
+    return this;
   }
 
   private fail(problem: string, at: number): never {
-    throw corruption(this.path, `${problem} in ${this.what} block`, this.fileOffset + at);
+    throw corruption(this.path, `${problem} in ${this.what} block`, this.fileOffset + (at - this.start));
   }
 
-  /** Offset of the i-th restart point, checked to lie inside the entries area. */
+  /** Absolute position of the i-th restart point, checked to lie inside the entries area. */
   restartOffset(i: number): number {
     const d = this.data;
     const at = this.entriesEnd + 4 * i;
     const v = (d[at] | (d[at + 1] << 8) | (d[at + 2] << 16) | (d[at + 3] << 24)) >>> 0;
-    if (v >= this.entriesEnd) this.fail(`restart offset ${v} out of range`, at);
-    return v;
+    if (v >= this.entriesEnd - this.start) this.fail(`restart offset ${v} out of range`, at);
+    return this.start + v;
   }
 
+  /** The varint at `p` (sets vPos to the byte after it); at most 8 bytes, inside the entries. */
   private varint(p: number, what: string): number {
     const d = this.data;
-    const limit = this.entriesEnd;
-    if (p < limit) {
-      const b = d[p];
-      if (b < 0x80) {
-        vPos = p + 1;
-        return b;
+    // Up to 3 bytes (values below 2^21: lengths, and seqs of the first two million writes) inline.
+    if (p + 2 < this.entriesEnd) {
+      const b0 = d[p];
+      if (b0 < 0x80) {
+        this.vPos = p + 1;
+        return b0;
+      }
+      const b1 = d[p + 1];
+      if (b1 < 0x80) {
+        this.vPos = p + 2;
+        return (b0 & 0x7f) | (b1 << 7);
+      }
+      const b2 = d[p + 2];
+      if (b2 < 0x80) {
+        this.vPos = p + 3;
+        return (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
       }
     }
+    return this.longVarint(p, what);
+  }
+
+  private longVarint(p: number, what: string): number {
+    const d = this.data;
+    const limit = this.entriesEnd;
     let result = 0;
     let scale = 1;
     for (let i = 0; i < 8; i++) {
@@ -110,7 +155,7 @@ export class Block {
       const b = d[p++];
       result += (b & 0x7f) * scale;
       if (b < 0x80) {
-        vPos = p;
+        this.vPos = p;
         return result;
       }
       scale *= 0x80;
@@ -118,43 +163,69 @@ export class Block {
     return this.fail(`${what} too long`, p);
   }
 
-  /** Decodes the entry header at `p` into the h* module variables and checks its lengths. */
+  /** Decodes the entry header at `p` into the h* fields and checks its lengths. */
   private parseHeader(p: number): void {
+    if (!this.parseShortHeader(p)) this.parseAnyHeader(p);
+    if (this.hKeyStart + this.hUnshared + this.hValueLength > this.entriesEnd) this.fail("entry runs past the end of the block", p);
+  }
+
+  /**
+   * The common header, decoded without calls: one-byte key lengths, a value length and
+   * a seq below 2^21, a valid kind. False (nothing decoded) for anything else.
+   */
+  private parseShortHeader(p: number): boolean {
     const d = this.data;
-    const limit = this.entriesEnd;
-    // Fast path for the common case of small entries: the three lengths fit in one byte each.
-    if (p + 4 < limit) {
-      const a = d[p];
-      const b = d[p + 1];
-      const c = d[p + 2];
-      const kind = d[p + 3];
-      if ((a | b | c) < 0x80 && kind <= 1) {
-        hShared = a;
-        hUnshared = b;
-        hValueLength = c;
-        hKind = kind as Kind;
-        const s0 = d[p + 4];
-        if (s0 < 0x80) {
-          hSeq = s0;
-          hKeyStart = p + 5;
-        } else {
-          hSeq = this.varint(p + 4, "sequence number");
-          hKeyStart = vPos;
-        }
-        if (hKeyStart + b + c > limit) this.fail("entry runs past the end of the block", p);
-        return;
+    if (p + 10 > this.entriesEnd) return false;
+    const shared = d[p];
+    const unshared = d[p + 1];
+    if ((shared | unshared) >= 0x80) return false;
+    let q = p + 2;
+    let b = d[q++];
+    let valueLength = b & 0x7f;
+    if (b >= 0x80) {
+      b = d[q++];
+      valueLength |= (b & 0x7f) << 7;
+      if (b >= 0x80) {
+        b = d[q++];
+        if (b >= 0x80) return false;
+        valueLength |= b << 14;
       }
     }
-    hShared = this.varint(p, "shared key length");
-    hUnshared = this.varint(vPos, "key length");
-    hValueLength = this.varint(vPos, "value length");
-    if (vPos >= limit) this.fail("truncated entry kind", vPos);
-    const kind = d[vPos];
-    if (kind > 1) this.fail(`unknown entry kind ${kind}`, vPos);
-    hKind = kind as Kind;
-    hSeq = this.varint(vPos + 1, "sequence number");
-    hKeyStart = vPos;
-    if (hKeyStart + hUnshared + hValueLength > limit) this.fail("entry runs past the end of the block", p);
+    const kind = d[q++];
+    if (kind > 1) return false;
+    b = d[q++];
+    let seq = b & 0x7f;
+    if (b >= 0x80) {
+      b = d[q++];
+      seq |= (b & 0x7f) << 7;
+      if (b >= 0x80) {
+        b = d[q++];
+        if (b >= 0x80) return false;
+        seq |= b << 14;
+      }
+    }
+    this.hShared = shared;
+    this.hUnshared = unshared;
+    this.hValueLength = valueLength;
+    this.hKind = kind as Kind;
+    this.hSeq = seq;
+    this.hKeyStart = q;
+    return true;
+  }
+
+  /** Any header, through {@link varint}: long lengths, large seqs, and every error. */
+  private parseAnyHeader(p: number): void {
+    const d = this.data;
+    const limit = this.entriesEnd;
+    this.hShared = this.varint(p, "shared key length");
+    this.hUnshared = this.varint(this.vPos, "key length");
+    this.hValueLength = this.varint(this.vPos, "value length");
+    if (this.vPos >= limit) this.fail("truncated entry kind", this.vPos);
+    const kind = d[this.vPos];
+    if (kind > 1) this.fail(`unknown entry kind ${kind}`, this.vPos);
+    this.hKind = kind as Kind;
+    this.hSeq = this.varint(this.vPos + 1, "sequence number");
+    this.hKeyStart = this.vPos;
   }
 
   /**
@@ -162,7 +233,18 @@ export class Block {
    * restart points in internal order (key asc, seq desc), then a scan of one interval.
    */
   get(key: Uint8Array, snapshotSeq: number): PointEntry | undefined {
-    if (this.entriesEnd === 0) return undefined;
+    const p = this.find(key, snapshotSeq);
+    if (p < 0) return undefined;
+    return { seq: this.foundSeq, kind: this.foundKind, value: this.data.subarray(p, p + this.foundValueLength) };
+  }
+
+  /**
+   * Like {@link get}, but allocation-free: the position in `data` of the value of the
+   * newest version of `key` with seq <= `snapshotSeq`, or -1. On success, `foundSeq`,
+   * `foundKind` and `foundValueLength` describe that entry.
+   */
+  find(key: Uint8Array, snapshotSeq: number): number {
+    if (this.entriesEnd === this.start) return -1;
     const d = this.data;
     // Last restart point whose entry sorts before (key, snapshotSeq): the answer is at or after it.
     let lo = 0;
@@ -171,9 +253,9 @@ export class Block {
       const mid = (lo + hi + 1) >>> 1;
       const p = this.restartOffset(mid);
       this.parseHeader(p);
-      if (hShared !== 0) this.fail("restart point with a shared key prefix", p);
-      const c = compareRange(d, hKeyStart, hKeyStart + hUnshared, key);
-      if (c < 0 || (c === 0 && hSeq > snapshotSeq)) lo = mid;
+      if (this.hShared !== 0) this.fail("restart point with a shared key prefix", p);
+      const c = compareRange(d, this.hKeyStart, this.hKeyStart + this.hUnshared, key);
+      if (c < 0 || (c === 0 && this.hSeq > snapshotSeq)) lo = mid;
       else hi = mid - 1;
     }
     // Scan forward without rebuilding keys. Invariant: the previous key P shares exactly
@@ -190,17 +272,17 @@ export class Block {
     let equal = false;
     while (p < limit) {
       this.parseHeader(p);
-      const shared = hShared;
-      const unshared = hUnshared;
+      const shared = this.hShared;
+      const unshared = this.hUnshared;
       if (shared > previousLength) this.fail("shared key prefix longer than the previous key", p);
       if (shared <= matched) {
         const rest = keyLength - shared;
         const n = unshared < rest ? unshared : rest;
-        const ks = hKeyStart;
+        const ks = this.hKeyStart;
         let j = 0;
         while (j < n && d[ks + j] === key[shared + j]) j++;
         if (j < n) {
-          if (d[ks + j] > key[shared + j]) return undefined;
+          if (d[ks + j] > key[shared + j]) return -1;
           matched = shared + j;
           equal = false;
         } else if (unshared < rest) {
@@ -210,54 +292,75 @@ export class Block {
           matched = keyLength;
           equal = true;
         } else {
-          return undefined; // key is a proper prefix of K
+          return -1; // key is a proper prefix of K
         }
       }
       previousLength = shared + unshared;
-      const valueStart = hKeyStart + unshared;
-      if (equal && hSeq <= snapshotSeq) {
-        return { seq: hSeq, kind: hKind, value: d.subarray(valueStart, valueStart + hValueLength) };
+      const valueStart = this.hKeyStart + unshared;
+      if (equal && this.hSeq <= snapshotSeq) {
+        this.foundSeq = this.hSeq;
+        this.foundKind = this.hKind;
+        this.foundValueLength = this.hValueLength;
+        return valueStart;
       }
-      p = valueStart + hValueLength;
+      p = valueStart + this.hValueLength;
     }
-    return undefined;
+    return -1;
   }
 
   /** Decodes every entry into `out` (reusing its arrays). */
   decodeInto(out: DecodedBlock): void {
     const d = this.data;
     const limit = this.entriesEnd;
-    const keys = out.keys;
-    const seqs = out.seqs;
-    const kinds = out.kinds;
-    const valueStarts = out.valueStarts;
-    const valueEnds = out.valueEnds;
     out.count = 0;
     out.data = d;
+    out.reserve(this.restartCount * 16);
+    let keys = out.keys;
+    let seqs = out.seqs;
+    let kinds = out.kinds;
+    let valueStarts = out.valueStarts;
+    let valueEnds = out.valueEnds;
     let count = 0;
     let prev: Uint8Array = EMPTY;
-    let p = 0;
+    let p = this.start;
     while (p < limit) {
       this.parseHeader(p);
-      const shared = hShared;
-      const unshared = hUnshared;
-      if (shared > prev.length) this.fail("shared key prefix longer than the previous key", p);
+      const shared = this.hShared;
+      const unshared = this.hUnshared;
+      const prevLength = prev.length;
+      if (shared > prevLength) this.fail("shared key prefix longer than the previous key", p);
       let key: Uint8Array;
       if (shared === 0) {
-        key = d.subarray(hKeyStart, hKeyStart + unshared);
-      } else if (unshared === 0 && shared === prev.length) {
+        key = copyOf(d, this.hKeyStart, unshared);
+      } else if (unshared === 0 && shared === prevLength) {
         key = prev; // another version of the same key: share the object
       } else {
-        key = new Uint8Array(shared + unshared);
-        copyBytes(key, 0, prev, 0, shared);
-        copyBytes(key, shared, d, hKeyStart, unshared);
+        const n = shared + unshared;
+        if (n > 32) {
+          key = new Uint8Array(n);
+          key.set(shared === prevLength ? prev : prev.subarray(0, shared));
+          key.set(d.subarray(this.hKeyStart, this.hKeyStart + unshared), shared);
+        } else {
+          key = new Uint8Array(n);
+          for (let i = 0; i < shared; i++) key[i] = prev[i];
+          const ks = this.hKeyStart - shared;
+          for (let i = shared; i < n; i++) key[i] = d[ks + i];
+        }
       }
-      const valueStart = hKeyStart + unshared;
+      if (count === seqs.length) {
+        out.reserve(count + 1);
+        keys = out.keys;
+        seqs = out.seqs;
+        kinds = out.kinds;
+        valueStarts = out.valueStarts;
+        valueEnds = out.valueEnds;
+      }
+      const valueStart = this.hKeyStart + unshared;
       keys[count] = key;
-      seqs[count] = hSeq;
-      kinds[count] = hKind;
+      seqs[count] = this.hSeq;
+      kinds[count] = this.hKind;
       valueStarts[count] = valueStart;
-      p = valueStart + hValueLength;
+      p = valueStart + this.hValueLength;
       valueEnds[count] = p;
       count++;
       prev = key;
@@ -266,18 +369,41 @@ export class Block {
   }
 }
 
-/** A block decoded into parallel arrays; reused from block to block by iterators. */
+/**
+ * A block decoded into parallel arrays; reused from block to block by iterators. Value
+ * positions are absolute in `data` (normally the whole mapped file).
+ */
 export class DecodedBlock {
   data: Uint8Array = EMPTY;
   count = 0;
   keys: Uint8Array[] = [];
-  seqs: number[] = [];
-  kinds: Kind[] = [];
-  valueStarts: number[] = [];
-  valueEnds: number[] = [];
+  seqs = new Float64Array(0);
+  kinds = new Uint8Array(0);
+  valueStarts = new Float64Array(0);
+  valueEnds = new Float64Array(0);
 
+  /** Makes room for at least `n` entries (the arrays may be replaced). */
+  reserve(n: number): void {
+    if (n <= this.seqs.length) return;
+    const size = Math.max(n, 2 * this.seqs.length, 32);
+    const grow = <T extends Float64Array | Uint8Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.seqs = grow(this.seqs, new Float64Array(size));
+    this.kinds = grow(this.kinds, new Uint8Array(size));
+    this.valueStarts = grow(this.valueStarts, new Float64Array(size));
+    this.valueEnds = grow(this.valueEnds, new Float64Array(size));
+  }
+
+  /** A view of the i-th value (into the table file). */
   value(i: number): Uint8Array {
     return this.data.subarray(this.valueStarts[i], this.valueEnds[i]);
+  }
+
+  /** A private copy of the i-th value. */
+  copyValue(i: number): Uint8Array {
+    return this.data.slice(this.valueStarts[i], this.valueEnds[i]);
   }
 
   /** Index of the first entry whose key is >= target (count if none). */
@@ -353,10 +479,15 @@ export class BlockIterator implements EntryIterator {
   }
 
   kind(): Kind {
-    return this.entries.kinds[this.pos];
+    return this.entries.kinds[this.pos] as Kind;
   }
 
   value(): Uint8Array {
     return this.entries.value(this.pos);
+  }
+
+  /** A private copy of the current value. */
+  copyValue(): Uint8Array {
+    return this.entries.copyValue(this.pos);
   }
 }

@@ -56,7 +56,7 @@ export class BlockBuilder {
     out.varint(value.length);
     out.u8(kind);
     out.varint(seq);
-    out.bytes(shared === 0 ? key : key.subarray(shared));
+    out.range(key, shared, key.length);
     out.bytes(value);
 
     if (this.lastKey.length < key.length) {
@@ -64,11 +64,10 @@ export class BlockBuilder {
       grown.set(this.lastKey.subarray(0, shared));
       this.lastKey = grown;
     }
-    if (shared === this.lastKeyLength && shared === key.length) {
-      // Same key as before (another version): nothing to copy.
-    } else {
-      this.lastKey.set(shared === 0 ? key : key.subarray(shared), shared);
-    }
+    // Only the unshared tail changes (nothing at all for another version of the same key).
+    const last = this.lastKey;
+    if (key.length - shared > 32) last.set(key.subarray(shared), shared);
+    else for (let i = shared; i < key.length; i++) last[i] = key[i];
     this.lastKeyLength = key.length;
     this.sinceRestart++;
     this.count++;

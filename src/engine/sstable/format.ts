@@ -52,9 +52,11 @@ export function encodeHandle(w: ByteWriter, h: BlockHandle): void {
   w.varint(h.size);
 }
 
+const TYPE_NONE = new Uint8Array([COMPRESSION_NONE]);
+
 /** Computes the trailer CRC the same way for writer and reader: contents, then the type byte. */
 export function blockChecksum(contents: Uint8Array, type: number): number {
-  return Bun.hash.crc32(new Uint8Array([type]), Bun.hash.crc32(contents));
+  return Bun.hash.crc32(type === COMPRESSION_NONE ? TYPE_NONE : new Uint8Array([type]), Bun.hash.crc32(contents));
 }
 
 /** Appends `contents` and its trailer to `out`. */

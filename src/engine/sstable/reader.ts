@@ -12,12 +12,14 @@
 import { ByteReader, DecodeError, compareBytes } from "../coding.ts";
 import { corruption } from "../errors.ts";
 import type { FileSystem } from "../fs.ts";
-import type { EntryIterator } from "../iterator.ts";
 import { Block, DecodedBlock, type PointEntry } from "./block.ts";
+import { BlockIndex } from "./block_index.ts";
 import { bloomMayContain } from "./bloom.ts";
 import { BLOCK_TRAILER_SIZE, FOOTER_SIZE, type Footer, decodeFooter, readBlock } from "./format.ts";
 import { type TableProperties, decodeProperties } from "./properties.ts";
 import { TableIterator } from "./table_iterator.ts";
+
+const EMPTY_BLOCK = new Uint8Array(4); // a valid empty block: no entries, 0 restart points
 
 export class TableReader {
   readonly fileSize: number;
@@ -28,11 +30,11 @@ export class TableReader {
   /** Data blocks must end here (the filter block follows them). */
   private readonly dataEnd: number;
   /** Per data block: its last user key and its handle. */
-  private readonly lastKeys: Uint8Array[] = [];
-  private readonly blockOffsets: number[] = [];
-  private readonly blockSizes: number[] = [];
+  private readonly index: BlockIndex;
   /** 1 once a data block's CRC has been checked. */
   private readonly verified: Uint8Array;
+  /** Re-targeted at each block a point lookup or an iterator decodes (all synchronous). */
+  private readonly scratch: Block;
 
   /**
    * Maps and opens the table at `path`. An empty, short or otherwise malformed file
@@ -60,21 +62,25 @@ export class TableReader {
     const propsContents = readBlock(file, path, f.properties, footerAt, "properties");
     this.filter = readBlock(file, path, f.filter, footerAt, "filter");
     this.properties = decodeProperties(propsContents, path, f.properties.offset);
-    this.loadIndex(new Block(indexContents, path, f.index.offset, "index"));
-    if (this.lastKeys.length !== this.properties.dataBlockCount) {
-      throw corruption(path, `index lists ${this.lastKeys.length} data blocks, properties say ${this.properties.dataBlockCount}`, f.index.offset);
+    this.index = this.loadIndex(new Block(indexContents, path, f.index.offset, "index"));
+    if (this.index.count !== this.properties.dataBlockCount) {
+      throw corruption(path, `index lists ${this.index.count} data blocks, properties say ${this.properties.dataBlockCount}`, f.index.offset);
     }
-    this.verified = new Uint8Array(this.lastKeys.length);
+    this.verified = new Uint8Array(this.index.count);
+    this.scratch = new Block(EMPTY_BLOCK, path, 0, "data");
   }
 
-  private loadIndex(block: Block): void {
+  private loadIndex(block: Block): BlockIndex {
     const entries = new DecodedBlock();
     block.decodeInto(entries);
+    const lastKeys: Uint8Array[] = [];
+    const offsets: number[] = [];
+    const sizes: number[] = [];
     let end = 0;
     for (let i = 0; i < entries.count; i++) {
       const key = entries.keys[i];
       const at = this.footer.index.offset + entries.valueStarts[i];
-      if (i > 0 && compareBytes(this.lastKeys[i - 1], key) >= 0) throw corruption(this.path, "index keys out of order", at);
+      if (i > 0 && compareBytes(lastKeys[i - 1], key) >= 0) throw corruption(this.path, "index keys out of order", at);
       let offset: number;
       let size: number;
       try {
@@ -90,10 +96,11 @@ export class TableReader {
         throw corruption(this.path, `index entry points outside the data area (block at ${offset}, size ${size})`, at);
       }
       end = offset + size + BLOCK_TRAILER_SIZE;
-      this.lastKeys.push(key);
-      this.blockOffsets.push(offset);
-      this.blockSizes.push(size);
+      lastKeys.push(key);
+      offsets.push(offset);
+      sizes.push(size);
     }
+    return new BlockIndex(lastKeys, offsets, sizes);
   }
 
   /** Point lookups the Bloom filter answered without reading a block. */
@@ -101,7 +108,7 @@ export class TableReader {
 
   /** Number of data blocks. */
   get blockCount(): number {
-    return this.lastKeys.length;
+    return this.index.count;
   }
 
   /** False if the table certainly holds no version of `key` (Bloom filter). */
@@ -118,38 +125,48 @@ export class TableReader {
       this.bloomNegatives++;
       return undefined;
     }
-    const i = this.findBlock(key);
-    if (i >= this.lastKeys.length) return undefined;
-    return this.dataBlock(i).get(key, snapshotSeq);
+    const i = this.index.find(key);
+    if (i >= this.index.count) return undefined;
+    const block = this.block(i);
+    const at = block.find(key, snapshotSeq);
+    if (at < 0) return undefined;
+    return { seq: block.foundSeq, kind: block.foundKind, value: this.file.subarray(at, at + block.foundValueLength) };
   }
 
   /** An iterator over all entries in internal order; starts unpositioned. */
-  iterator(): EntryIterator {
+  iterator(): TableIterator {
     return new TableIterator(this);
   }
 
   /** Index of the first data block whose last key is >= `key` (blockCount if none). */
   findBlock(key: Uint8Array): number {
-    const keys = this.lastKeys;
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareBytes(keys[mid], key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.index.find(key);
   }
 
-  /** The i-th data block, CRC-checked on first use. */
+  /** The i-th data block, CRC-checked on first use, as a Block of its own. */
   dataBlock(i: number): Block {
-    const offset = this.blockOffsets[i];
-    const size = this.blockSizes[i];
-    if (this.verified[i] === 0) {
-      readBlock(this.file, this.path, { offset, size }, this.dataEnd, "data");
-      this.verified[i] = 1;
-    }
+    const offset = this.index.offset(i);
+    const size = this.index.size(i);
+    this.checkBlock(i);
     return new Block(this.file.subarray(offset, offset + size), this.path, offset, "data");
+  }
+
+  /** Decodes the i-th data block (CRC-checked on first use) into `out`; values point into the file. */
+  decodeBlock(i: number, out: DecodedBlock): void {
+    this.block(i).decodeInto(out);
+  }
+
+  /** The reader's scratch Block re-targeted at the i-th data block. */
+  private block(i: number): Block {
+    this.checkBlock(i);
+    const offset = this.index.offset(i);
+    return this.scratch.reset(this.file, offset, offset + this.index.size(i), offset);
+  }
+
+  private checkBlock(i: number): void {
+    if (this.verified[i] !== 0) return;
+    readBlock(this.file, this.path, { offset: this.index.offset(i), size: this.index.size(i) }, this.dataEnd, "data");
+    this.verified[i] = 1;
   }
 
   /**
@@ -167,9 +184,10 @@ export class TableReader {
     let prevKey: Uint8Array | undefined;
     let prevSeq = 0;
     let total = 0;
-    for (let i = 0; i < this.lastKeys.length; i++) {
-      const offset = this.blockOffsets[i];
-      const contents = readBlock(this.file, this.path, { offset, size: this.blockSizes[i] }, this.dataEnd, "data");
+    const lastKeys = this.index.lastKeys;
+    for (let i = 0; i < lastKeys.length; i++) {
+      const offset = this.index.offset(i);
+      const contents = readBlock(this.file, this.path, { offset, size: this.index.size(i) }, this.dataEnd, "data");
       new Block(contents, this.path, offset, "data").decodeInto(entries);
       if (entries.count === 0) throw corruption(this.path, "empty data block", offset);
       for (let j = 0; j < entries.count; j++) {
@@ -184,7 +202,7 @@ export class TableReader {
         prevKey = key;
         prevSeq = seq;
       }
-      if (compareBytes(prevKey!, this.lastKeys[i]) !== 0) {
+      if (compareBytes(prevKey!, lastKeys[i]) !== 0) {
         throw corruption(this.path, "data block's last key differs from its index key", offset);
       }
       total += entries.count;

@@ -22,7 +22,7 @@ export class TableIterator implements EntryIterator {
   private load(i: number): void {
     if (this.loaded === i) return;
     this.loaded = -1; // stays -1 if decoding throws halfway
-    this.table.dataBlock(i).decodeInto(this.entries);
+    this.table.decodeBlock(i, this.entries);
     this.loaded = i;
   }
 
@@ -115,10 +115,15 @@ export class TableIterator implements EntryIterator {
   }
 
   kind(): Kind {
-    return this.entries.kinds[this.pos];
+    return this.entries.kinds[this.pos] as Kind;
   }
 
   value(): Uint8Array {
     return this.entries.value(this.pos);
+  }
+
+  /** A private copy of the current value (cheaper than `value().slice()`). */
+  copyValue(): Uint8Array {
+    return this.entries.copyValue(this.pos);
   }
 }

@@ -185,7 +185,13 @@ describe("random tables round-trip against a sorted-array model", () => {
       // Full forward and reverse scans.
       const it = reader.iterator();
       const forward: string[] = [];
-      for (it.seekToFirst(); it.valid(); it.next()) forward.push(at(it));
+      for (it.seekToFirst(); it.valid(); it.next()) {
+        forward.push(at(it));
+        // copyValue(): the same bytes, in a buffer of its own (not a view of the file).
+        const copy = it.copyValue();
+        expect(hex(copy)).toBe(hex(it.value()));
+        expect(copy.byteLength).toBe(copy.buffer.byteLength);
+      }
       expect(forward).toEqual(model.map((_, i) => atModel(model, i)));
       const backward: string[] = [];
       for (it.seekToLast(); it.valid(); it.prev()) backward.push(at(it));

@@ -1,0 +1,56 @@
+import { expect, test } from "bun:test";
+import { ByteReader, ByteWriter, DecodeError, fromUtf8, utf8 } from "../../src/engine/coding.ts";
+
+const SEED = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
+console.log(`coding.test.ts: SEED=${SEED}`);
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test("utf8() matches TextEncoder for ASCII, non-ASCII, lone surrogates and long strings", () => {
+  const rand = prng(SEED);
+  const pieces = ["a", "Z", "0", "\u0000", "\u007f", "\u0080", "é", "\uFF61", "\u{1D11E}", "\uD800", "\uDFFF", ":"];
+  const enc = new TextEncoder();
+  for (let i = 0; i < 2000; i++) {
+    let s = "";
+    const len = rand() < 0.1 ? 60 + Math.floor(rand() * 20) : Math.floor(rand() * 20);
+    const asciiOnly = rand() < 0.5;
+    for (let j = 0; j < len; j++) s += pieces[Math.floor(rand() * (asciiOnly ? 5 : pieces.length))];
+    expect(Buffer.from(utf8(s)).toString("hex")).toBe(Buffer.from(enc.encode(s)).toString("hex"));
+    if (s.isWellFormed()) expect(fromUtf8(utf8(s))).toBe(s);
+  }
+});
+
+test("ByteWriter.range() writes a slice of a buffer, short or long", () => {
+  const src = Uint8Array.from({ length: 100 }, (_, i) => i);
+  const w = new ByteWriter(4);
+  w.range(src, 3, 7);
+  w.range(src, 10, 60);
+  w.range(src, 99, 99);
+  expect([...w.written()]).toEqual([...src.subarray(3, 7), ...src.subarray(10, 60)]);
+});
+
+test("ByteWriter and ByteReader round-trip fixed-width integers and varints", () => {
+  const values = [0, 1, 0x7f, 0x80, 0xff, 0x1234, 0xffff_ffff];
+  const big = [0, 1, 0xffff_ffff, 0x1_0000_0000, 2 ** 40 + 5, Number.MAX_SAFE_INTEGER];
+  const w = new ByteWriter(1);
+  for (const v of values) w.u32(v);
+  for (const v of big) w.u64(v);
+  for (const v of big) w.varint(v);
+  const bytes = w.finish();
+  expect([...bytes.subarray(4, 8)]).toEqual([1, 0, 0, 0]); // little-endian
+  const r = new ByteReader(bytes);
+  for (const v of values) expect(r.u32()).toBe(v);
+  for (const v of big) expect(r.u64()).toBe(v);
+  for (const v of big) expect(r.varint()).toBe(v);
+  expect(r.remaining).toBe(0);
+  expect(() => r.u32()).toThrow(DecodeError);
+});
