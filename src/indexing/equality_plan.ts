@@ -12,18 +12,18 @@
  * looks inside arrays on the way down (MongoDB's rule) while JSONPath does not, so an
  * index on `$.address.city` could miss documents the filter matches.
  */
-import type { Engine, ReadView } from "../engine/engine.ts";
+import type { Engine } from "../engine/engine.ts";
 import { compareBytes, utf8 } from "../engine/coding.ts";
 import type { AccessPath, DocumentStream, PlannableIndex } from "../query/planner.ts";
 import type { ParsedQuery } from "../query/request.ts";
 import type { FilterNode } from "../query/filter.ts";
-import type { RawEntryCursor } from "../query/source.ts";
 import type { IndexPathCounters, JsonValue } from "../query/types.ts";
 import { simpleFieldPath } from "./extractor.ts";
 import { encodeIndexValue } from "./value_codec.ts";
 import { metaKey, termPrefix } from "./keys.ts";
 import { decodeMeta } from "./posting_meta.ts";
 import { readPostingList, type PostingCache } from "./postings_reader.ts";
+import { CandidateCursor } from "./candidate_cursor.ts";
 import type { IndexInstance } from "./instance.ts";
 
 type Scalar = string | number | boolean | null;
@@ -175,7 +175,7 @@ class EqualityAccessPath implements AccessPath {
       let keys = lists.length === 1 ? lists[0].keys : mergeSorted(lists.map((l) => l.keys));
       if (this.scope !== this.instance.definition.scope_prefix) keys = keys.filter((k) => k.startsWith(this.scope));
       const start = after === undefined ? 0 : firstAfter(keys, utf8(after));
-      return { kind: "cursor", cursor: new CandidateCursor(keys, start, view, this.counters) };
+      return { kind: "cursor", cursor: new CandidateCursor(keys, start, view, this.counters, utf8) };
     } catch (e) {
       view.release();
       throw e;
@@ -206,55 +206,4 @@ function firstAfter(keys: string[], after: Uint8Array): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** Candidates with their records as of the query's snapshot; keys whose record is gone are skipped. */
-class CandidateCursor implements RawEntryCursor {
-  private key_: Uint8Array | undefined;
-  private value_: Uint8Array | undefined;
-
-  constructor(
-    private readonly keys: string[],
-    private pos: number,
-    private readonly view: ReadView,
-    private readonly counters: IndexPathCounters,
-  ) {
-    this.advance();
-  }
-
-  private advance(): void {
-    this.key_ = undefined;
-    this.value_ = undefined;
-    while (this.pos < this.keys.length) {
-      const key = utf8(this.keys[this.pos++]);
-      this.counters.candidates_checked++;
-      const value = this.view.get(key);
-      if (value !== undefined) {
-        this.key_ = key;
-        this.value_ = value;
-        return;
-      }
-      this.counters.stale_skipped++;
-    }
-  }
-
-  valid(): boolean {
-    return this.key_ !== undefined;
-  }
-
-  key(): Uint8Array {
-    return this.key_!;
-  }
-
-  value(): Uint8Array {
-    return this.value_!;
-  }
-
-  next(): void {
-    this.advance();
-  }
-
-  close(): void {
-    this.view.release();
-  }
 }

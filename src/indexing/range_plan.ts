@@ -36,6 +36,7 @@ import type { SortDirection, SortPosition } from "../query/sort.ts";
 import { simpleFieldPath } from "./extractor.ts";
 import { encodeEscaped } from "./value_codec.ts";
 import { rangesOf, type FieldRanges, type RangeContext, type ValueInterval } from "./range_bounds.ts";
+import { CandidateCursor } from "./candidate_cursor.ts";
 import { RangeKeyCache, binaryBytes, binaryString, collectKeys, primaryKeyOf, rangeId, valueEnd } from "./range_entries.ts";
 import type { IndexInstance } from "./instance.ts";
 
@@ -302,7 +303,7 @@ class RangeAccessPath implements AccessPath {
         this.cache.set(this.id, view.seq, keys);
       }
       const start = after === undefined ? 0 : firstAfter(keys, binaryString(utf8(after)));
-      return { kind: "cursor", cursor: new RangeCandidateCursor(keys, start, view, this.counters) };
+      return { kind: "cursor", cursor: new CandidateCursor(keys, start, view, this.counters, binaryBytes) };
     } catch (e) {
       view.release();
       throw e;
@@ -324,57 +325,6 @@ function firstAfter(keys: string[], after: string): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** Candidates (binary-string keys) with their records as of the query's snapshot; vanished ones are skipped. */
-class RangeCandidateCursor implements RawEntryCursor {
-  private key_: Uint8Array | undefined;
-  private value_: Uint8Array | undefined;
-
-  constructor(
-    private readonly keys: string[],
-    private pos: number,
-    private readonly view: ReadView,
-    private readonly counters: { candidates_checked: number; stale_skipped: number },
-  ) {
-    this.advance();
-  }
-
-  private advance(): void {
-    this.key_ = undefined;
-    this.value_ = undefined;
-    while (this.pos < this.keys.length) {
-      const key = binaryBytes(this.keys[this.pos++]);
-      this.counters.candidates_checked++;
-      const value = this.view.get(key);
-      if (value !== undefined) {
-        this.key_ = key;
-        this.value_ = value;
-        return;
-      }
-      this.counters.stale_skipped++;
-    }
-  }
-
-  valid(): boolean {
-    return this.key_ !== undefined;
-  }
-
-  key(): Uint8Array {
-    return this.key_!;
-  }
-
-  value(): Uint8Array {
-    return this.value_!;
-  }
-
-  next(): void {
-    this.advance();
-  }
-
-  close(): void {
-    this.view.release();
-  }
 }
 
 class SortedIndexPath implements SortedAccessPath {
