@@ -15,18 +15,18 @@ const byInternalOrder = (a: E, b: E) => compareEntries(a.key, a.seq, b.key, b.se
 const id = (e: { key: Uint8Array; seq: number }) => `${Buffer.from(e.key).toString("hex")}@${e.seq}`;
 
 /**
- * Keys that stress the ordering: bytes 0x00/0x01/0x61/0xff, lengths 0..20, many sharing
- * their first 12 bytes (the MemTable caches those) and keys that differ only by trailing
- * zero bytes.
+ * Keys that stress the ordering: bytes 0x00/0x01/0x61/0xff, lengths 0..26, many sharing
+ * their first 12 or 18 bytes (the MemTable caches the first 18 as numbers) and keys that
+ * differ only by trailing zero bytes.
  */
 function keyPool(rng: Random, size: number): Uint8Array[] {
   const alphabet = [0x00, 0x01, 0x61, 0x62, 0xff];
-  const shared = Uint8Array.from({ length: 12 }, () => rng.pick(alphabet));
+  const shared = Uint8Array.from({ length: 18 }, () => rng.pick(alphabet));
   const pool: Uint8Array[] = [new Uint8Array(0)];
   for (let i = 0; i < size; i++) {
-    const len = rng.int(21);
+    const len = rng.int(27);
     const k = Uint8Array.from({ length: len }, () => rng.pick(alphabet));
-    if (len >= 12 && rng.chance(0.5)) k.set(shared);
+    if (len >= 12 && rng.chance(0.5)) k.set(shared.subarray(0, Math.min(len, rng.pick([12, 18]))));
     pool.push(k);
   }
   return pool;
