@@ -1,22 +1,11 @@
 import { expect, test } from "bun:test";
 import { ByteReader, ByteWriter, DecodeError, fromUtf8, utf8 } from "../../src/engine/coding.ts";
+import { mulberry32, testSeed } from "../support/random.ts";
 
-const SEED = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
-console.log(`coding.test.ts: SEED=${SEED}`);
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const SEED = testSeed("coding.test.ts");
 
 test("utf8() matches TextEncoder for ASCII, non-ASCII, lone surrogates and long strings", () => {
-  const rand = prng(SEED);
+  const rand = mulberry32(SEED);
   const pieces = ["a", "Z", "0", "\u0000", "\u007f", "\u0080", "é", "\uFF61", "\u{1D11E}", "\uD800", "\uDFFF", ":"];
   const enc = new TextEncoder();
   for (let i = 0; i < 2000; i++) {

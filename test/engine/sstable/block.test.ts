@@ -4,20 +4,9 @@ import { isKvdbError } from "../../../src/engine/errors.ts";
 import { type Entry, KIND_DELETE, KIND_PUT, compareEntries } from "../../../src/engine/iterator.ts";
 import { Block, BlockIterator } from "../../../src/engine/sstable/block.ts";
 import { BlockBuilder } from "../../../src/engine/sstable/block_builder.ts";
+import { mulberry32, testSeed } from "../../support/random.ts";
 
-const SEED = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
-console.log(`block.test.ts: SEED=${SEED}`);
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const SEED = testSeed("block.test.ts");
 
 function randomEntries(rand: () => number, n: number): Entry[] {
   const entries: Entry[] = [];
@@ -61,7 +50,7 @@ function expectCorruption(fn: () => unknown, ...fragments: string[]): void {
 describe("BlockBuilder and Block round-trip", () => {
   for (const interval of [1, 2, 16, 1000]) {
     test(`restart interval ${interval}`, () => {
-      const rand = prng(SEED + interval);
+      const rand = mulberry32(SEED + interval);
       const entries = randomEntries(rand, 400);
       const block = new Block(build(entries, interval), "t.sst", 0);
       expect(block.restartCount).toBe(Math.ceil(entries.length / interval));

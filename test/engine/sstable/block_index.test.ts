@@ -1,20 +1,9 @@
 import { expect, test } from "bun:test";
 import { compareBytes } from "../../../src/engine/coding.ts";
 import { BlockIndex } from "../../../src/engine/sstable/block_index.ts";
+import { mulberry32, testSeed } from "../../support/random.ts";
 
-const SEED = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
-console.log(`block_index.test.ts: SEED=${SEED}`);
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const SEED = testSeed("block_index.test.ts");
 
 /** The model: index of the first key >= target, by plain byte comparison. */
 function firstAtLeast(keys: Uint8Array[], target: Uint8Array): number {
@@ -35,7 +24,7 @@ function sortedDistinct(keys: Uint8Array[]): Uint8Array[] {
 }
 
 test("find() agrees with a byte-comparison model (shared prefixes, ties on the fingerprint, short keys)", () => {
-  const rand = prng(SEED);
+  const rand = mulberry32(SEED);
   for (let round = 0; round < 60; round++) {
     // A table-wide prefix of 0..20 bytes; tails up to 30 bytes, so fingerprints (12 bytes
     // after the prefix) often tie and the byte comparison has to decide.

@@ -8,20 +8,9 @@ import { KIND_PUT } from "../../../src/engine/iterator.ts";
 import { BLOCKED_FORMAT, BloomFilterBuilder, bloomMayContain, murmur32 } from "../../../src/engine/sstable/bloom.ts";
 import { TableBuilder } from "../../../src/engine/sstable/builder.ts";
 import { TableReader } from "../../../src/engine/sstable/reader.ts";
+import { mulberry32, testSeed } from "../../support/random.ts";
 
-const SEED = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
-console.log(`bloom.test.ts: SEED=${SEED}`);
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const SEED = testSeed("bloom.test.ts");
 
 const dir = nodeFs.mkdtempSync(path.join(os.tmpdir(), "kvdb-"));
 afterAll(() => nodeFs.rmSync(dir, { recursive: true, force: true }));
@@ -39,7 +28,7 @@ function keySets(rand: () => number): { present: Uint8Array[]; absent: Uint8Arra
 }
 
 test("no false negatives and about 1% false positives at 10 bits per key", () => {
-  const { present, absent } = keySets(prng(SEED));
+  const { present, absent } = keySets(mulberry32(SEED));
   const b = new BloomFilterBuilder(10);
   for (const k of present) b.addKey(k);
   const filter = b.finish();
@@ -54,7 +43,7 @@ test("no false negatives and about 1% false positives at 10 bits per key", () =>
 });
 
 test("the table's filter skips absent keys", async () => {
-  const { present, absent } = keySets(prng(SEED + 1));
+  const { present, absent } = keySets(mulberry32(SEED + 1));
   present.sort(Buffer.compare);
   const file = defaultFileSystem.openWritable(path.join(dir, "bloom.sst"), { truncate: true });
   const builder = new TableBuilder(file);
@@ -126,7 +115,7 @@ function legacyFilter(keys: Uint8Array[], bitsPerKey: number): Uint8Array {
 }
 
 test("filters in the first (whole-table) format still answer correctly", () => {
-  const { present, absent } = keySets(prng(SEED + 2));
+  const { present, absent } = keySets(mulberry32(SEED + 2));
   const filter = legacyFilter(present, 10);
   for (const k of present) expect(bloomMayContain(filter, k)).toBe(true);
   const falsePositives = absent.filter((k) => bloomMayContain(filter, k)).length;
@@ -134,7 +123,7 @@ test("filters in the first (whole-table) format still answer correctly", () => {
 });
 
 test("murmur32 equals Bun.hash.murmur32v3 for every length and seed", () => {
-  const rand = prng(SEED + 3);
+  const rand = mulberry32(SEED + 3);
   for (let i = 0; i < 2000; i++) {
     const key = Uint8Array.from({ length: Math.floor(rand() * 100) }, () => Math.floor(rand() * 256));
     const seed = Math.floor(rand() * 2 ** 32);

@@ -9,21 +9,9 @@ import { type Entry, type EntryIterator, KIND_DELETE, KIND_PUT, type Kind, compa
 import { TableBuilder, type TableBuilderOptions } from "../../../src/engine/sstable/builder.ts";
 import { FOOTER_SIZE } from "../../../src/engine/sstable/format.ts";
 import { TableReader } from "../../../src/engine/sstable/reader.ts";
+import { mulberry32, testSeed } from "../../support/random.ts";
 
-const SEED = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
-console.log(`table.test.ts: SEED=${SEED}`);
-
-/** mulberry32: small, seeded, good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const SEED = testSeed("table.test.ts");
 
 const dir = nodeFs.mkdtempSync(path.join(os.tmpdir(), "kvdb-"));
 afterAll(() => nodeFs.rmSync(dir, { recursive: true, force: true }));
@@ -163,7 +151,7 @@ describe("random tables round-trip against a sorted-array model", () => {
   ];
   configs.forEach((cfg, ci) => {
     test(cfg.name, async () => {
-      const rand = prng(SEED + ci);
+      const rand = mulberry32(SEED + ci);
       const model = randomTable(rand, cfg.entries, cfg.options.blockSize ?? 4096);
       const file = await writeTable(model, cfg.options);
       const reader = TableReader.open(defaultFileSystem, file);
