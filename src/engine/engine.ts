@@ -17,7 +17,7 @@
  */
 import { join } from "node:path";
 import { KvdbError, isKvdbError } from "./errors.ts";
-import { concatBytes } from "./coding.ts";
+import { compareBytes, concatBytes } from "./coding.ts";
 import { KIND_DELETE, KIND_PUT, type EntryIterator, type Kind } from "./iterator.ts";
 import { MemTable } from "./memtable.ts";
 import { MergingIterator } from "./merging_iterator.ts";
@@ -30,7 +30,7 @@ import { WalWriter, readWal } from "./wal.ts";
 import { ManifestWriter, applyEdit, readManifest, emptyManifestState, type FileMeta, type ManifestState, type VersionEdit } from "./manifest.ts";
 import { acquireLock, type DirLock } from "./lock.ts";
 import { parseFileName, tableFileName, walFileName } from "./filenames.ts";
-import { TableHandle, Version, NUM_LEVELS, sortLevel } from "./version.ts";
+import { TableHandle, Version, NUM_LEVELS, findFile, sortLevel } from "./version.ts";
 import { resolveEngineOptions, type EngineOptions } from "./options.ts";
 import { writeTables } from "./table_writer.ts";
 import { levelScores, levelTask, pickCompaction, type CompactionTask } from "./compaction/picker.ts";
@@ -766,11 +766,24 @@ export class Engine {
 
   /** The value of `key` at `seq` in the given MemTables (newest first) and Version. */
   private lookup(key: Uint8Array, seq: number, mems: MemTable[], version: Version): Uint8Array | undefined {
-    for (const m of mems) {
-      const hit = m.get(key, seq);
+    for (let i = 0; i < mems.length; i++) {
+      const hit = mems[i].get(key, seq);
       if (hit) return hit.kind === KIND_PUT ? hit.value : undefined;
     }
-    for (const t of version.tablesFor(key)) {
+    // Plain loops rather than version.tablesFor(): the generator cost more than the search.
+    const levels = version.levels;
+    const l0 = levels[0];
+    for (let i = 0; i < l0.length; i++) {
+      const t = l0[i];
+      if (compareBytes(key, t.meta.smallest) < 0 || compareBytes(key, t.meta.largest) > 0) continue;
+      const hit = t.reader.get(key, seq);
+      if (hit) return hit.kind === KIND_PUT ? hit.value : undefined;
+    }
+    for (let level = 1; level < levels.length; level++) {
+      const files = levels[level];
+      if (files.length === 0) continue;
+      const t = findFile(files, key);
+      if (t === undefined) continue;
       const hit = t.reader.get(key, seq);
       if (hit) return hit.kind === KIND_PUT ? hit.value : undefined;
     }

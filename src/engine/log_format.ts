@@ -46,13 +46,25 @@ function crcOf(data: Uint8Array, start: number, end: number): number {
 
 /** Frames one payload as a record. */
 export function encodeRecord(payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(RECORD_HEADER_BYTES + payload.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(4, payload.length, true);
+  const n = payload.length;
+  const out = new Uint8Array(RECORD_HEADER_BYTES + n);
+  // Bytes by hand, and the CRC chained over (length, payload): a DataView or a subarray of
+  // a small fresh array makes JSC materialize its ArrayBuffer, ~1 µs per record.
+  LENGTH[0] = out[4] = n;
+  LENGTH[1] = out[5] = n >>> 8;
+  LENGTH[2] = out[6] = n >>> 16;
+  LENGTH[3] = out[7] = n >>> 24;
   out.set(payload, RECORD_HEADER_BYTES);
-  view.setUint32(0, crcOf(out, 4, out.length), true);
+  const crc = Bun.hash.crc32(payload, Bun.hash.crc32(LENGTH)) >>> 0;
+  out[0] = crc;
+  out[1] = crc >>> 8;
+  out[2] = crc >>> 16;
+  out[3] = crc >>> 24;
   return out;
 }
+
+/** Scratch for the CRC of a record's length field (encodeRecord is synchronous). */
+const LENGTH = new Uint8Array(4);
 
 /** The payload length of a valid record starting at `pos`, or -1 if there is none. */
 function validRecordAt(data: Uint8Array, view: DataView, pos: number, maxRecordBytes: number): number {
