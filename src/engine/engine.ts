@@ -770,7 +770,8 @@ export class Engine {
       const hit = mems[i].get(key, seq);
       if (hit) return hit.kind === KIND_PUT ? hit.value : undefined;
     }
-    // Plain loops rather than version.tablesFor(): the generator cost more than the search.
+    // Newest data first: level 0 (overlapping, newest table first), then one table per deeper level.
+    // Plain loops: a generator here cost more than the search.
     const levels = version.levels;
     const l0 = levels[0];
     for (let i = 0; i < l0.length; i++) {

@@ -57,17 +57,6 @@ export class Version {
     for (const level of this.levels) for (const t of level) t.unref();
   }
 
-  /** Tables that may hold `key`, in the order a point lookup must consult them (newest data first). */
-  *tablesFor(key: Uint8Array): Generator<TableHandle> {
-    for (const t of this.levels[0]) {
-      if (compareBytes(key, t.meta.smallest) >= 0 && compareBytes(key, t.meta.largest) <= 0) yield t;
-    }
-    for (let level = 1; level < this.levels.length; level++) {
-      const t = findFile(this.levels[level], key);
-      if (t) yield t;
-    }
-  }
-
   allTables(): TableHandle[] {
     return this.levels.flat();
   }
