@@ -4,20 +4,12 @@ import { isKvdbError } from "../../src/engine/errors.ts";
 import type { ExtractorSpec } from "../../src/indexing/definition.ts";
 import { compileExtractor, type IndexValue, simpleFieldPath } from "../../src/indexing/extractor.ts";
 import { type Random, seededRandom, testSeed } from "../support/random.ts";
+import { errorOf } from "../support/errors.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const json = (v: unknown) => enc(JSON.stringify(v));
 const path = (p: string): ExtractorSpec => ({ kind: "json_path", path: p });
 const extract = (p: string, doc: unknown) => compileExtractor(path(p))("k", json(doc));
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("json_path extraction", () => {
   test("a field, a nested field, an array element", () => {

@@ -10,20 +10,12 @@ import {
 } from "../../src/indexing/value_codec.ts";
 import { compareCodePoints } from "../../src/query/compare.ts";
 import { type Random, seededRandom, testSeed } from "../support/random.ts";
+import { errorOf } from "../support/errors.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const fromHex = (s: string) => new Uint8Array(Buffer.from(s.replaceAll(" ", ""), "hex"));
 const sign = (n: number) => (n < 0 ? -1 : n > 0 ? 1 : 0);
 const byteOrder = (a: IndexValue, b: IndexValue) => sign(Buffer.compare(encodeIndexValue(a), encodeIndexValue(b)));
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("encodeIndexValue: the documented bytes", () => {
   test("float64 vectors from the design notes", () => {

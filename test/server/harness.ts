@@ -75,14 +75,5 @@ export async function errorOf(response: Response): Promise<{ code: string; messa
 
 export const kvPath = (key: string) => `/kv/${encodeURIComponent(key)}`;
 
-/** A small seeded PRNG (mulberry32), so randomized tests can be replayed with SEED=…. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The shared seeded PRNG (mulberry32), so randomized tests can be replayed with SEED=…. */
+export { mulberry32 as prng } from "../support/random.ts";
