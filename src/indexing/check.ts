@@ -29,7 +29,8 @@ import { decodeMeta } from "./posting_meta.ts";
 import { PostingReplay } from "./posting_block.ts";
 import { readPostingList } from "./postings_reader.ts";
 import { parseIndexKey } from "./record_key.ts";
-import { decodeEscaped, decodeIndexValue, encodeIndexValue } from "./value_codec.ts";
+import { decodeEscaped, decodeIndexValue } from "./value_codec.ts";
+import { encodedValues } from "./maintainer.ts";
 
 /** What the check found for one index. */
 export interface IndexCheckFigures {
@@ -166,16 +167,6 @@ class IndexChecker {
     if (total > named) this.damage(`${total - named} more ${what} entries (${total} in all)`);
   }
 
-  /** The encoded, de-duplicated values the extractor yields for one record (never throws). */
-  private valuesOf(key: Uint8Array, value: Uint8Array): Map<string, Uint8Array> {
-    const out = new Map<string, Uint8Array>();
-    for (const v of this.index.extract(fromUtf8(key), value)) {
-      const enc = encodeIndexValue(v);
-      out.set(idOf(enc), enc);
-    }
-    return out;
-  }
-
   private scope(): [Uint8Array, Uint8Array] {
     return [this.index.scope, prefixEnd(this.index.scope) ?? USER_KEYSPACE_END];
   }
@@ -190,7 +181,7 @@ class IndexChecker {
     const lists = new Map<string, Set<string>>();
     let cached = 0;
     await forEachRecord(this.view, lower, upper, (key, value) => {
-      const values = this.valuesOf(key, value);
+      const values = encodedValues(this.index, key, value);
       if (counting) {
         this.figures.records++;
         this.figures.expected += values.size;
@@ -237,7 +228,7 @@ class IndexChecker {
     let why: string | undefined;
     if (!this.index.inScope(key)) why = "lies outside the index's scope";
     else if (record === undefined) why = "does not exist";
-    else if (!this.valuesOf(key, record).has(idOf(enc))) why = "does not yield this value";
+    else if (!encodedValues(this.index, key, record).has(idOf(enc))) why = "does not yield this value";
     if (why === undefined) return;
     this.figures.stale++;
     const text = lossy(key);

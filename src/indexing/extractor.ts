@@ -27,13 +27,17 @@
 import { JSONPath } from "jsonpath-plus";
 import { fromUtf8 } from "../engine/coding.ts";
 import { KvdbError } from "../engine/errors.ts";
+import { MemberReader } from "../query/member_reader.ts";
 import type { ExtractorSpec } from "./definition.ts";
 
 /** A value an index can hold: a JSON scalar. */
 export type IndexValue = null | boolean | number | string;
 
-/** Derives the indexed values of one record; never throws. */
-export type Extractor = (key: string, value: Uint8Array) => IndexValue[];
+/**
+ * Derives the indexed values of one record (its key's UTF-8 bytes and its value);
+ * never throws. The key stays bytes because only a regex over the key reads it.
+ */
+export type Extractor = (key: Uint8Array, value: Uint8Array) => IndexValue[];
 
 /** Compiles a spec; throws INVALID_ARGUMENT for a bad path or regex. */
 export function compileExtractor(spec: ExtractorSpec): Extractor {
@@ -81,27 +85,44 @@ function compileJsonPath(path: string): Extractor {
   };
 }
 
-/** The fast path: a few own-property reads per record. */
+/**
+ * The fast path: a few own-property reads per record. When the value is a JSON object
+ * (its first byte after white space is `{`), the first member is read with the query
+ * layer's member reader — one pass over the bytes that accepts exactly what `JSON.parse`
+ * accepts, decoding only that member (about 3× cheaper than parsing the document).
+ * Other values (arrays, strings, …) are parsed whole.
+ */
 function walkExtractor(segments: readonly string[]): Extractor {
   const n = segments.length;
-  if (n === 1) {
-    const name = segments[0];
-    return (_key, value) => {
-      const doc = parseJson(value);
-      if (!doc || !Object.hasOwn(doc as object, name)) return [];
-      return valuesOf((doc as Record<string, unknown>)[name]);
-    };
-  }
+  const reader = n > 0 ? new MemberReader([segments[0]]) : undefined;
   return (_key, value) => {
-    let cur = parseJson(value);
-    if (cur === undefined) return [];
-    for (let i = 0; i < n; i++) {
+    let cur: unknown;
+    let i = 0;
+    if (reader !== undefined && startsObject(value)) {
+      const doc = reader.read(value);
+      if (doc === undefined) return [];
+      cur = doc[segments[0]];
+      // The reader leaves an absent member undefined; JSON never yields undefined.
+      if (cur === undefined) return [];
+      i = 1;
+    } else {
+      cur = parseJson(value);
+      if (cur === undefined) return [];
+    }
+    for (; i < n; i++) {
       // jsonpath-plus's rule for a name: `val && Object.hasOwn(val, name)`.
       if (!cur || !Object.hasOwn(cur as object, segments[i])) return [];
       cur = (cur as Record<string, unknown>)[segments[i]];
     }
     return valuesOf(cur);
   };
+}
+
+/** Whether the first byte after JSON white space is `{`. */
+function startsObject(value: Uint8Array): boolean {
+  let i = 0;
+  while (i < value.length && (value[i] === 0x20 || value[i] === 0x0a || value[i] === 0x0d || value[i] === 0x09)) i++;
+  return value[i] === 0x7b;
 }
 
 function valuesOf(result: unknown): IndexValue[] {
@@ -114,10 +135,15 @@ function valuesOf(result: unknown): IndexValue[] {
   return out.values;
 }
 
+// fatal: invalid UTF-8 is not JSON. ignoreBOM: keep a byte-order mark so JSON.parse
+// refuses it — the query codec's definition of a document, so a value the index holds
+// is one the query matcher can read.
+const jsonDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 /** `undefined` when the bytes are not UTF-8 JSON (JSON `null` parses to null). */
 function parseJson(value: Uint8Array): unknown {
   try {
-    return JSON.parse(fromUtf8(value));
+    return JSON.parse(jsonDecoder.decode(value));
   } catch {
     return undefined;
   }
@@ -341,7 +367,7 @@ function probe(path: string, segments: readonly string[]): void {
 function compileRegex(pattern: string, target: "key" | "value", flags: string): Extractor {
   const re = compileRegExp(pattern, flags);
   if (target === "key") {
-    return (key) => firstGroup(re, key);
+    return (key) => firstGroup(re, fromUtf8(key));
   }
   return (_key, value) => {
     let text: string;

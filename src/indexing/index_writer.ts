@@ -2,16 +2,18 @@
  * @module
  * Collects the index changes of one batch — posting appends, range entries, registry
  * records — reading through the batch's own pending changes first, so two writes to the
- * same value in one batch append to the same block in order. `finish()` yields one engine
- * op per index key: posting blocks as whole values for the MemTable plus a merge operand
- * (just the appended bytes) for the WAL, all marked internal and replaceable.
+ * same value in one batch append to the same block in order. Each touched posting list
+ * is read once per batch (meta record and last block) and written once: `finish()`
+ * yields one engine op per index key — posting blocks as whole values for the MemTable
+ * plus a merge operand (just the appended bytes) for the WAL, all marked internal and
+ * replaceable.
  */
 import type { BatchReader, EngineOp } from "../engine/engine.ts";
-import { concatBytes } from "../engine/coding.ts";
+import { ByteWriter } from "../engine/coding.ts";
 import { KIND_DELETE, KIND_PUT } from "../engine/iterator.ts";
 import { blockKey, metaKey, rangeEntryKey, termPrefix } from "./keys.ts";
-import { encodePostingEntry } from "./posting_block.ts";
-import { EMPTY_META, decodeMeta, encodeMeta } from "./posting_meta.ts";
+import { OP_REMOVE, postingEntryLength, writePostingEntry } from "./posting_block.ts";
+import { EMPTY_META, decodeMeta, encodeMeta, type PostingMeta } from "./posting_meta.ts";
 import type { IndexInstance } from "./instance.ts";
 
 export interface BlockLimits {
@@ -27,8 +29,30 @@ const EMPTY = new Uint8Array(0);
 const latin1 = new TextDecoder("latin1");
 const idOf = (key: Uint8Array) => latin1.decode(key);
 
+/** The last block of a posting list as this batch leaves it: the stored bytes plus what the batch appended. */
+interface OpenBlock {
+  key: Uint8Array;
+  /** The block as stored before the batch (empty for a block this batch opened). */
+  base: Uint8Array;
+  /** Entries this batch appended. */
+  appended: ByteWriter;
+}
+
+/** One value's posting list as this batch leaves it. */
+interface Term {
+  term: Uint8Array;
+  metaKey: Uint8Array;
+  meta: PostingMeta;
+  block: OpenBlock | undefined;
+}
+
 export class IndexWriter {
+  /** Registry records, range entries and deletes, by key. */
   private readonly pending = new Map<string, EngineOp>();
+  /** Posting lists touched by this batch: index → encoded value (latin1) → state. */
+  private readonly terms = new Map<IndexInstance, Map<string, Term>>();
+  /** Blocks this batch filled up (a later append opened the next one). */
+  private readonly filled: EngineOp[] = [];
 
   constructor(
     private readonly reader: BatchReader,
@@ -36,48 +60,46 @@ export class IndexWriter {
   ) {}
 
   get isEmpty(): boolean {
-    return this.pending.size === 0;
+    return this.pending.size === 0 && this.terms.size === 0;
   }
 
-  private read(key: Uint8Array): Uint8Array | undefined {
-    const op = this.pending.get(idOf(key));
-    if (op) return op.kind === KIND_PUT ? op.value : undefined;
-    return this.reader.get(key);
-  }
-
-  /** Appends an add or remove of `primaryKey` to the posting list of `encodedValue`. */
-  appendPosting(index: IndexInstance, encodedValue: Uint8Array, op: number, primaryKey: Uint8Array, liveDelta: number): void {
-    const term = termPrefix(index.dataPrefix, encodedValue);
-    const mk = metaKey(term);
-    const stored = this.read(mk);
-    const meta = stored ? decodeMeta(stored, `index ${index.name}`) : { ...EMPTY_META };
-    const entry = encodePostingEntry(op, primaryKey);
-    const full = meta.lastBlock === 0 || meta.lastBlockEntries >= this.limits.blockEntries || meta.lastBlockBytes + entry.length > this.limits.blockBytes;
-    if (full) {
+  /**
+   * Appends an add or remove of `primaryKey` to the posting list of `encodedValue`.
+   * `valueId`: the encoded value as a latin1 string, when the caller has it already.
+   */
+  appendPosting(index: IndexInstance, encodedValue: Uint8Array, op: number, primaryKey: Uint8Array, liveDelta: number, valueId = idOf(encodedValue)): void {
+    const t = this.termOf(index, encodedValue, valueId);
+    const meta = t.meta;
+    const entryLength = postingEntryLength(primaryKey);
+    if (meta.lastBlock === 0 || meta.lastBlockEntries >= this.limits.blockEntries || meta.lastBlockBytes + entryLength > this.limits.blockBytes) {
+      if (t.block) this.filled.push(blockOp(t.block));
       meta.lastBlock++;
       meta.lastBlockEntries = 0;
       meta.lastBlockBytes = 0;
+      t.block = { key: blockKey(t.term, meta.lastBlock), base: EMPTY, appended: new ByteWriter(64) };
+    } else if (!t.block) {
+      const key = blockKey(t.term, meta.lastBlock);
+      t.block = { key, base: this.reader.get(key) ?? EMPTY, appended: new ByteWriter(64) };
     }
-    const bk = blockKey(term, meta.lastBlock);
-    const id = idOf(bk);
-    // The operand is what this batch appended: recovery applies it to the block as it
-    // stood before the batch (absent for a block this batch opened).
-    const previous = this.pending.get(id);
-    let base: Uint8Array;
-    let operand: Uint8Array;
-    if (previous) {
-      base = previous.value;
-      operand = concatBytes([previous.operand!, entry]);
-    } else {
-      base = full ? EMPTY : (this.reader.get(bk) ?? EMPTY);
-      operand = entry;
-    }
-    this.pending.set(id, { kind: KIND_PUT, key: bk, value: concatBytes([base, entry]), operand, replaceable: true, internal: true });
+    writePostingEntry(t.block.appended, op, primaryKey);
     meta.lastBlockEntries++;
-    meta.lastBlockBytes += entry.length;
+    meta.lastBlockBytes += entryLength;
     meta.live += liveDelta;
-    if (op === 0) meta.tombstones++;
-    this.put(mk, encodeMeta(meta));
+    if (op === OP_REMOVE) meta.tombstones++;
+  }
+
+  private termOf(index: IndexInstance, encodedValue: Uint8Array, valueId: string): Term {
+    let byValue = this.terms.get(index);
+    if (!byValue) this.terms.set(index, (byValue = new Map()));
+    let t = byValue.get(valueId);
+    if (!t) {
+      const term = termPrefix(index.dataPrefix, encodedValue);
+      const mk = metaKey(term);
+      const stored = this.reader.get(mk);
+      const meta = stored ? decodeMeta(stored, `index ${index.name}`) : { ...EMPTY_META };
+      byValue.set(valueId, (t = { term, metaKey: mk, meta, block: undefined }));
+    }
+    return t;
   }
 
   /** Adds or removes the range-index entry of `primaryKey` under `encodedValue`. */
@@ -95,7 +117,29 @@ export class IndexWriter {
     this.pending.set(idOf(key), { kind: KIND_DELETE, key, value: EMPTY, replaceable: true, internal: true });
   }
 
+  /** The batch's index ops: one per key (each touched block and meta record once). */
   finish(): EngineOp[] {
-    return [...this.pending.values()];
+    const out = [...this.filled];
+    for (const byValue of this.terms.values()) {
+      for (const t of byValue.values()) {
+        if (t.block) out.push(blockOp(t.block));
+        out.push({ kind: KIND_PUT, key: t.metaKey, value: encodeMeta(t.meta), replaceable: true, internal: true });
+      }
+    }
+    for (const op of this.pending.values()) out.push(op);
+    return out;
   }
+}
+
+/**
+ * The engine op of a block: the whole new block for the MemTable, and what this batch
+ * appended as the WAL's merge operand (recovery applies it to the block as it stood
+ * before the batch — absent for a block this batch opened).
+ */
+function blockOp(b: OpenBlock): EngineOp {
+  const appended = b.appended.written();
+  const value = new Uint8Array(b.base.length + appended.length);
+  value.set(b.base);
+  value.set(appended, b.base.length);
+  return { kind: KIND_PUT, key: b.key, value, operand: value.subarray(b.base.length), replaceable: true, internal: true };
 }

@@ -9,7 +9,6 @@
  * another never leaves it answering for the old one.
  */
 import type { BatchReader, EngineOp } from "../engine/engine.ts";
-import { fromUtf8 } from "../engine/coding.ts";
 import { KIND_PUT } from "../engine/iterator.ts";
 import { encodeIndexValue } from "./value_codec.ts";
 import { IndexWriter, type BlockLimits } from "./index_writer.ts";
@@ -19,10 +18,15 @@ import type { IndexInstance } from "./instance.ts";
 const latin1 = new TextDecoder("latin1");
 const idOf = (b: Uint8Array) => latin1.decode(b);
 
-/** The encoded, de-duplicated values `index` extracts from one record. */
-function encodedValues(index: IndexInstance, key: string, value: Uint8Array | undefined): Map<string, Uint8Array> {
+const NONE: ReadonlyMap<string, Uint8Array> = new Map();
+
+/**
+ * The encoded, de-duplicated values `index` extracts from one record, by their latin1
+ * text (a Map key that compares like the bytes).
+ */
+export function encodedValues(index: IndexInstance, key: Uint8Array, value: Uint8Array | undefined): ReadonlyMap<string, Uint8Array> {
+  if (value === undefined) return NONE;
   const out = new Map<string, Uint8Array>();
-  if (value === undefined) return out;
   for (const v of index.extract(key, value)) {
     const enc = encodeIndexValue(v);
     out.set(idOf(enc), enc);
@@ -38,9 +42,8 @@ export function indexRecordChange(
   before: Uint8Array | undefined,
   after: Uint8Array | undefined,
 ): void {
-  const keyText = fromUtf8(key);
-  const oldValues = encodedValues(index, keyText, before);
-  const newValues = encodedValues(index, keyText, after);
+  const oldValues = encodedValues(index, key, before);
+  const newValues = encodedValues(index, key, after);
   if (newValues.size > 1 && !index.multikey) {
     // Sticky until a rebuild, and persisted in the same batch: while it is false the
     // planner may intersect two conditions on the field (no record holds an array).
@@ -49,12 +52,12 @@ export function indexRecordChange(
   }
   for (const [id, enc] of oldValues) {
     if (newValues.has(id)) continue;
-    if (index.definition.type === "equality") writer.appendPosting(index, enc, OP_REMOVE, key, -1);
+    if (index.definition.type === "equality") writer.appendPosting(index, enc, OP_REMOVE, key, -1, id);
     else writer.rangeEntry(index, enc, key, false);
   }
   for (const [id, enc] of newValues) {
     if (oldValues.has(id)) continue;
-    if (index.definition.type === "equality") writer.appendPosting(index, enc, OP_ADD, key, +1);
+    if (index.definition.type === "equality") writer.appendPosting(index, enc, OP_ADD, key, +1, id);
     else writer.rangeEntry(index, enc, key, true);
   }
 }

@@ -22,9 +22,22 @@ export const OP_ADD = 1;
 
 export function encodePostingEntry(op: number, primaryKey: Uint8Array): Uint8Array {
   const w = new ByteWriter(primaryKey.length + 6);
+  writePostingEntry(w, op, primaryKey);
+  return w.finish();
+}
+
+/** Appends one entry to `w`. */
+export function writePostingEntry(w: ByteWriter, op: number, primaryKey: Uint8Array): void {
   w.u8(op);
   w.lengthPrefixed(primaryKey);
-  return w.finish();
+}
+
+/** The encoded size of an entry for `primaryKey`. */
+export function postingEntryLength(primaryKey: Uint8Array): number {
+  let n = primaryKey.length;
+  let varint = 1;
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) varint++;
+  return 1 + varint + primaryKey.length;
 }
 
 /** Calls `visit` for each entry in order; a malformed block is CORRUPTION naming `where`. */
