@@ -24,6 +24,7 @@ import { MergingIterator } from "./merging_iterator.ts";
 import { LevelIterator } from "./level_iterator.ts";
 import { SnapshotIterator } from "./snapshot_iterator.ts";
 import { TableReader } from "./sstable/reader.ts";
+import { bloomHash } from "./sstable/bloom.ts";
 import { encodeRecord } from "./log_format.ts";
 import { encodeBatch, KIND_MERGE, type BatchOp } from "./write_batch.ts";
 import { WalWriter, readWal } from "./wal.ts";
@@ -131,7 +132,7 @@ export interface ReadView {
 }
 
 export class Engine {
-  private mem = new MemTable();
+  private mem!: MemTable;
   private wal!: WalWriter;
   private walNumber = 0;
   private frozen: FrozenMemTable[] = [];
@@ -235,7 +236,7 @@ export class Engine {
     this.installVersion();
 
     wals.sort((a, b) => a - b);
-    const recovered = new MemTable();
+    const recovered = this.newMemTable();
     this.mem = recovered;
     for (const number of wals) {
       const path = join(this.dir, walFileName(number));
@@ -263,7 +264,7 @@ export class Engine {
       const meta = await this.writeLevel0(recovered);
       edit.addedFiles = [meta];
     }
-    this.mem = new MemTable();
+    this.mem = this.newMemTable();
     this.walNumber = this.allocateFileNumber();
     this.wal = new WalWriter(fs.openWritable(join(this.dir, walFileName(this.walNumber)), { truncate: true }));
     await fs.syncDir(this.dir);
@@ -466,21 +467,27 @@ export class Engine {
    */
   private prepareGroup(group: PendingWrite[], prepare: PrepareBatch): PendingWrite[] {
     const overlay = new Map<string, Uint8Array | undefined>();
+    const mems = this.memTables();
     const reader: BatchReader = {
       get: (key) => {
-        const id = keyId(key);
-        return overlay.has(id) ? overlay.get(id) : this.lookup(key, this.lastSeq, this.memTables(), this.current);
+        if (overlay.size > 0) {
+          const id = keyId(key);
+          if (overlay.has(id)) return overlay.get(id);
+        }
+        return this.lookup(key, this.lastSeq, mems, this.current);
       },
     };
     const kept: PendingWrite[] = [];
-    for (const w of group) {
+    for (let g = 0; g < group.length; g++) {
+      const w = group[g];
       try {
         w.ops = prepare(w.ops, reader);
       } catch (e) {
         w.reject(e);
         continue;
       }
-      for (const op of w.ops) overlay.set(keyId(op.key), op.kind === KIND_PUT ? op.value : undefined);
+      // The last batch's writes are read by no one here.
+      if (g < group.length - 1) for (const op of w.ops) overlay.set(keyId(op.key), op.kind === KIND_PUT ? op.value : undefined);
       kept.push(w);
     }
     return kept;
@@ -538,7 +545,7 @@ export class Engine {
     }
     this.frozen.push({ mem: this.mem, walNumber: this.walNumber });
     const old = this.wal;
-    this.mem = new MemTable();
+    this.mem = this.newMemTable();
     this.wal = wal;
     this.walNumber = number;
     // The old WAL stays on disk until its MemTable is in a table named by the manifest.
@@ -757,6 +764,11 @@ export class Engine {
     return this.lookup(key, this.lastSeq, this.memTables(), this.current);
   }
 
+  /** An empty MemTable whose key filter is sized for a full one. */
+  private newMemTable(): MemTable {
+    return new MemTable(this.options.memtableBytes);
+  }
+
   /** The MemTables, newest first. */
   private memTables(): MemTable[] {
     const mems = [this.mem];
@@ -766,8 +778,10 @@ export class Engine {
 
   /** The value of `key` at `seq` in the given MemTables (newest first) and Version. */
   private lookup(key: Uint8Array, seq: number, mems: MemTable[], version: Version): Uint8Array | undefined {
+    // One hash for every filter on the way: the MemTables' and each table's.
+    const hash = bloomHash(key);
     for (let i = 0; i < mems.length; i++) {
-      const hit = mems[i].get(key, seq);
+      const hit = mems[i].get(key, seq, hash);
       if (hit) return hit.kind === KIND_PUT ? hit.value : undefined;
     }
     // Newest data first: level 0 (overlapping, newest table first), then one table per deeper level.
@@ -777,7 +791,7 @@ export class Engine {
     for (let i = 0; i < l0.length; i++) {
       const t = l0[i];
       if (compareBytes(key, t.meta.smallest) < 0 || compareBytes(key, t.meta.largest) > 0) continue;
-      const hit = t.reader.get(key, seq);
+      const hit = t.reader.get(key, seq, hash);
       if (hit) return hit.kind === KIND_PUT ? hit.value : undefined;
     }
     for (let level = 1; level < levels.length; level++) {
@@ -785,7 +799,7 @@ export class Engine {
       if (files.length === 0) continue;
       const t = findFile(files, key);
       if (t === undefined) continue;
-      const hit = t.reader.get(key, seq);
+      const hit = t.reader.get(key, seq, hash);
       if (hit) return hit.kind === KIND_PUT ? hit.value : undefined;
     }
     return undefined;

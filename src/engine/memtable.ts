@@ -25,10 +25,15 @@
  * existed when it was positioned; newer entries may or may not be seen (readers filter
  * them by snapshot seq).
  *
+ * Point lookups first ask a Bloom filter of the MemTable's keys (`memtable_filter.ts`),
+ * so a key that is not here costs a hash and one cache line, not a tree search.
+ *
  * The MemTable keeps references to the key and value arrays it is given: callers must
  * not mutate them afterwards (nor arrays returned by its iterators).
  */
 import type { EntryIterator, Kind } from "./iterator.ts";
+import { MemTableFilter } from "./memtable_filter.ts";
+import { bloomHash } from "./sstable/bloom.ts";
 
 /** Entries per leaf and children per inner node. */
 const FANOUT = 64;
@@ -158,6 +163,12 @@ export class MemTable {
   /** Reused by add(): the inner nodes and child indexes on the way down. */
   private readonly path: Inner[] = [];
   private readonly pathIdx: number[] = [];
+  private readonly filter: MemTableFilter;
+
+  /** `capacityBytes`: about how many bytes it will hold before it is flushed (sizes its key filter). */
+  constructor(capacityBytes = 1024 * 1024) {
+    this.filter = new MemTableFilter(Math.ceil(capacityBytes / (ENTRY_OVERHEAD + 16)));
+  }
 
   /** Bytes held, approximately: keys + values + per-entry overhead. Decides when the MemTable is full. */
   get approximateBytes(): number {
@@ -177,6 +188,7 @@ export class MemTable {
    * over time, but any order is accepted.
    */
   add(key: Uint8Array, seq: number, kind: Kind, value: Uint8Array): void {
+    this.filter.add(bloomHash(key));
     const hi = prefixHigh(key);
     const lo = prefixLow(key);
     const tail = prefixTail(key);
@@ -222,8 +234,10 @@ export class MemTable {
   /**
    * The newest version of `key` with seq <= snapshotSeq, tombstones included (the
    * caller decides what a tombstone means), or undefined if there is none.
+   * `hash`: the key's `bloomHash`, when the caller computed it already.
    */
-  get(key: Uint8Array, snapshotSeq: number): MemTableVersion | undefined {
+  get(key: Uint8Array, snapshotSeq: number, hash = bloomHash(key)): MemTableVersion | undefined {
+    if (!this.filter.mayContain(hash)) return undefined;
     const hi = prefixHigh(key);
     const lo = prefixLow(key);
     const tail = prefixTail(key);

@@ -35,6 +35,14 @@ const LINE_BITS = 512;
 /** Longer keys are hashed natively; below this the JavaScript version is faster. */
 const JS_HASH_MAX = 64;
 
+/**
+ * The hash every filter of this module starts from. A point lookup computes it once and
+ * hands it to each filter it probes (the MemTables' and every table's on its path).
+ */
+export function bloomHash(key: Uint8Array): number {
+  return murmur32(key, HASH_SEED);
+}
+
 /** MurmurHash3 x86_32 of `key` (the same value as `Bun.hash.murmur32v3`), unsigned. */
 export function murmur32(key: Uint8Array, seed: number): number {
   const n = key.length;
@@ -62,7 +70,7 @@ export function murmur32(key: Uint8Array, seed: number): number {
 }
 
 /** Murmur3's finalizer: a bijection of 32-bit integers that mixes every bit; unsigned. */
-function fmix32(h: number): number {
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -131,7 +139,7 @@ export class BloomFilterBuilder {
  * False only if `key` was certainly not added. A filter this code cannot interpret
  * answers true, never a false negative.
  */
-export function bloomMayContain(filter: Uint8Array, key: Uint8Array): boolean {
+export function bloomMayContain(filter: Uint8Array, key: Uint8Array, hash?: number): boolean {
   const len = filter.length;
   if (len < 2) return true;
   const last = filter[len - 1];
@@ -139,7 +147,7 @@ export function bloomMayContain(filter: Uint8Array, key: Uint8Array): boolean {
     const bytes = len - 2;
     const k = filter[bytes];
     if (bytes === 0 || bytes % LINE_BYTES !== 0 || k < 1 || k > MAX_PROBES) return true;
-    const h = murmur32(key, HASH_SEED);
+    const h = hash ?? murmur32(key, HASH_SEED);
     const base = Math.floor((h * (bytes / LINE_BYTES)) / 0x1_0000_0000) * LINE_BYTES;
     let g = fmix32(h ^ 0x5bd1e995);
     for (let j = 0; j < k; j++) {
@@ -149,16 +157,16 @@ export function bloomMayContain(filter: Uint8Array, key: Uint8Array): boolean {
     }
     return true;
   }
-  return legacyMayContain(filter, key);
+  return legacyMayContain(filter, key, hash);
 }
 
 /** The first filter format: a whole-table bit array, then k; double hashing. */
-function legacyMayContain(filter: Uint8Array, key: Uint8Array): boolean {
+function legacyMayContain(filter: Uint8Array, key: Uint8Array, hash: number | undefined): boolean {
   const len = filter.length;
   const k = filter[len - 1];
   if (k < 1 || k > MAX_PROBES) return true;
   const bits = (len - 1) * 8;
-  let h = murmur32(key, HASH_SEED);
+  let h = hash ?? murmur32(key, HASH_SEED);
   const delta = ((h >>> 17) | (h << 15)) >>> 0;
   for (let j = 0; j < k; j++) {
     const bit = h % bits;

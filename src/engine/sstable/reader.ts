@@ -119,9 +119,10 @@ export class TableReader {
   /**
    * The newest version of `key` with seq <= `snapshotSeq`, tombstones included (the
    * caller interprets `kind`), or undefined. `value` is a view into the mapped file.
+   * `hash`: the key's `bloomHash`, when the caller computed it already.
    */
-  get(key: Uint8Array, snapshotSeq: number): PointEntry | undefined {
-    if (!bloomMayContain(this.filter, key)) {
+  get(key: Uint8Array, snapshotSeq: number, hash?: number): PointEntry | undefined {
+    if (!bloomMayContain(this.filter, key, hash)) {
       this.bloomNegatives++;
       return undefined;
     }
