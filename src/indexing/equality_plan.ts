@@ -68,7 +68,7 @@ export class EqualityIndexPlanner implements PlannableIndex {
     // whole index scope: the live counts of distinct values add up without overlap
     // only when each record holds one value, so arrays make the count inexact.
     const countable = terms.exact && query.scopePrefix === scope && encoded.length === 1;
-    return new EqualityAccessPath(this.index, this.engine, this.cache, encoded, estimate, query.scopePrefix, countable);
+    return new EqualityAccessPath(this.index, this.engine, this.cache, encoded, estimate, query.scopePrefix, countable, terms.exact);
   }
 
   private liveCount(encodedValue: Uint8Array): number {
@@ -154,6 +154,8 @@ class EqualityAccessPath implements AccessPath {
     readonly estimate: number,
     private readonly scope: string,
     private readonly countable: boolean,
+    /** The filter is exactly "field in values": only stale entries fail the re-check. */
+    readonly candidatesMatch: boolean,
   ) {
     this.index = instance.name;
   }

@@ -156,7 +156,8 @@ class DocumentMatcher {
    */
   read(bytes: Uint8Array): JsonObject | undefined {
     this.docsExamined++;
-    if (this.prefilter !== null && !this.prefilter.mayMatch(bytes)) return undefined;
+    // Whole reads are for candidates expected to match: the prefilter would pass them.
+    if (this.prefilter !== null && !this.whole && !this.prefilter.mayMatch(bytes)) return undefined;
     this.docsDecoded++;
     const doc = this.whole || this.members === null ? decodeDocument(bytes) : this.reader!.read(bytes);
     if (doc === undefined) this.skippedNotJson++;

@@ -49,7 +49,6 @@ export class MemberReader {
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
   private readonly members: { [name: string]: JsonValue | undefined };
-  private readonly strings = new StringCache();
 
   /** `names`: the top-level members to read (the first segment of each filter path). */
   constructor(names: Iterable<string>) {
@@ -74,7 +73,7 @@ export class MemberReader {
     const members = this.members;
     for (let k = 0; k < this.names.length; k++) {
       const s = this.starts[k];
-      members[this.names[k]] = s < 0 ? undefined : decodeSpan(bytes, s, this.ends[k], this.strings);
+      members[this.names[k]] = s < 0 ? undefined : decodeSpan(bytes, s, this.ends[k], sharedStrings);
     }
     return members as JsonObject;
   }
@@ -307,6 +306,12 @@ class StringCache {
     return s;
   }
 }
+
+/**
+ * One cache for every reader: its entries are immutable strings keyed by their bytes,
+ * and a reader per query (or per index) would otherwise allocate and fill its own.
+ */
+const sharedStrings = new StringCache();
 
 /** The value of the (valid) JSON text b[start, end). */
 function decodeSpan(b: Uint8Array, start: number, end: number, strings: StringCache): JsonValue {

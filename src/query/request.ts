@@ -54,7 +54,9 @@ export function parseQueryRequest(request: unknown): ParsedQuery {
   if (sort && count) throw invalidQuery("sort", "not allowed with count: a count has no order");
 
   const filter = parseFilter(r.filter, "filter");
-  const fingerprint = queryFingerprint(scopePrefix, filter, sort);
+  // A hash of the query: computed only when a cursor is read or written.
+  let fingerprint: string | undefined;
+  const fingerprintOf = () => (fingerprint ??= queryFingerprint(scopePrefix, filter, sort));
 
   let after: string | undefined;
   let afterSort: SortPosition | undefined;
@@ -62,11 +64,23 @@ export function parseQueryRequest(request: unknown): ParsedQuery {
   if (cursor !== null) {
     if (typeof cursor !== "string") throw invalidQuery("cursor", `expected a string or null, got ${jsonTypeName(cursor)}`);
     if (count) throw invalidQuery("cursor", "not allowed with count: a count always covers the whole scope");
-    const position = decodeCursor(cursor, fingerprint, scopePrefix, sort !== undefined);
+    const position = decodeCursor(cursor, fingerprintOf(), scopePrefix, sort !== undefined);
     if (sort) afterSort = sortPositionOf(position);
     else after = position.after;
   }
-  return { scopePrefix, filter, limit, after, count, explain, sort, afterSort, fingerprint };
+  return {
+    scopePrefix,
+    filter,
+    limit,
+    after,
+    count,
+    explain,
+    sort,
+    afterSort,
+    get fingerprint() {
+      return fingerprintOf();
+    },
+  };
 }
 
 /** `{"age": 1}` or `{"age": -1}`: exactly one field path and a direction. */
