@@ -14,22 +14,48 @@ import { encodeIndexValue } from "./value_codec.ts";
 import { IndexWriter, type BlockLimits } from "./index_writer.ts";
 import { OP_ADD, OP_REMOVE } from "./posting_block.ts";
 import type { IndexInstance } from "./instance.ts";
+import type { IndexValue } from "./extractor.ts";
 
 const latin1 = new TextDecoder("latin1");
 const idOf = (b: Uint8Array) => latin1.decode(b);
 
 const NONE: ReadonlyMap<string, Uint8Array> = new Map();
+const NO_VALUES: readonly IndexValue[] = [];
+
+/** An index value's encoding and that encoding as latin1 text (a Map key that compares like the bytes). */
+interface Encoded {
+  enc: Uint8Array;
+  id: string;
+}
+
+/** Entries kept per index before its memo starts over (a field of unique values never fills memory). */
+const MEMO_MAX = 4096;
+const memos = new WeakMap<IndexInstance, Map<IndexValue, Encoded>>();
 
 /**
- * The encoded, de-duplicated values `index` extracts from one record, by their latin1
- * text (a Map key that compares like the bytes).
+ * The encoding of `v` for `index`. Remembered: an indexed field usually repeats a few
+ * values (a city, a status, an age), and encoding one costs more than finding it.
+ * Callers must not modify the bytes.
  */
+function encodedOf(index: IndexInstance, v: IndexValue): Encoded {
+  let memo = memos.get(index);
+  if (!memo) memos.set(index, (memo = new Map()));
+  let e = memo.get(v);
+  if (e === undefined) {
+    if (memo.size === MEMO_MAX) memo.clear();
+    const enc = encodeIndexValue(v);
+    memo.set(v, (e = { enc, id: idOf(enc) }));
+  }
+  return e;
+}
+
+/** The encoded, de-duplicated values `index` extracts from one record, by their latin1 text. */
 export function encodedValues(index: IndexInstance, key: Uint8Array, value: Uint8Array | undefined): ReadonlyMap<string, Uint8Array> {
   if (value === undefined) return NONE;
   const out = new Map<string, Uint8Array>();
   for (const v of index.extract(key, value)) {
-    const enc = encodeIndexValue(v);
-    out.set(idOf(enc), enc);
+    const e = encodedOf(index, v);
+    out.set(e.id, e.enc);
   }
   return out;
 }
@@ -42,24 +68,48 @@ export function indexRecordChange(
   before: Uint8Array | undefined,
   after: Uint8Array | undefined,
 ): void {
-  const oldValues = encodedValues(index, key, before);
-  const newValues = encodedValues(index, key, after);
-  if (newValues.size > 1 && !index.multikey) {
+  // Extractors return distinct values, and distinct values have distinct encodings.
+  const oldList = before === undefined ? NO_VALUES : index.extract(key, before);
+  const newList = after === undefined ? NO_VALUES : index.extract(key, after);
+  if (newList.length > 1 && !index.multikey) {
     // Sticky until a rebuild, and persisted in the same batch: while it is false the
     // planner may intersect two conditions on the field (no record holds an array).
     index.multikey = true;
     writer.put(index.recordKey, index.encodeRecord());
   }
-  for (const [id, enc] of oldValues) {
-    if (newValues.has(id)) continue;
-    if (index.definition.type === "equality") writer.appendPosting(index, enc, OP_REMOVE, key, -1, id);
-    else writer.rangeEntry(index, enc, key, false);
+  if (oldList.length <= 1 && newList.length <= 1) {
+    // The common case, one value at most on each side: no sets to compare.
+    const o = oldList.length === 1 ? encodedOf(index, oldList[0]) : undefined;
+    const n = newList.length === 1 ? encodedOf(index, newList[0]) : undefined;
+    if (o !== undefined && n !== undefined && o.id === n.id) return;
+    if (o !== undefined) retire(writer, index, key, o.enc, o.id);
+    if (n !== undefined) enter(writer, index, key, n.enc, n.id);
+    return;
   }
-  for (const [id, enc] of newValues) {
-    if (oldValues.has(id)) continue;
-    if (index.definition.type === "equality") writer.appendPosting(index, enc, OP_ADD, key, +1, id);
-    else writer.rangeEntry(index, enc, key, true);
+  const oldValues = new Map<string, Uint8Array>();
+  for (const v of oldList) {
+    const e = encodedOf(index, v);
+    oldValues.set(e.id, e.enc);
   }
+  const newValues = new Map<string, Uint8Array>();
+  for (const v of newList) {
+    const e = encodedOf(index, v);
+    newValues.set(e.id, e.enc);
+  }
+  for (const [id, enc] of oldValues) if (!newValues.has(id)) retire(writer, index, key, enc, id);
+  for (const [id, enc] of newValues) if (!oldValues.has(id)) enter(writer, index, key, enc, id);
+}
+
+/** Removes `key`'s entry under one encoded value. */
+function retire(writer: IndexWriter, index: IndexInstance, key: Uint8Array, enc: Uint8Array, id: string): void {
+  if (index.definition.type === "equality") writer.appendPosting(index, enc, OP_REMOVE, key, -1, id);
+  else writer.rangeEntry(index, enc, key, false);
+}
+
+/** Adds `key`'s entry under one encoded value. */
+function enter(writer: IndexWriter, index: IndexInstance, key: Uint8Array, enc: Uint8Array, id: string): void {
+  if (index.definition.type === "equality") writer.appendPosting(index, enc, OP_ADD, key, +1, id);
+  else writer.rangeEntry(index, enc, key, true);
 }
 
 /**
