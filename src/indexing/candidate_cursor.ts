@@ -11,6 +11,8 @@ import type { RawEntryCursor } from "../query/source.ts";
 export class CandidateCursor implements RawEntryCursor {
   private key_: Uint8Array | undefined;
   private value_: Uint8Array | undefined;
+  /** Set when the candidate strings are the keys' text (see `textKeys`). */
+  readonly keyText: (() => string) | undefined;
 
   /**
    * @param keys candidate keys in ascending key order, as strings `toBytes` turns back into key bytes
@@ -23,7 +25,10 @@ export class CandidateCursor implements RawEntryCursor {
     private readonly view: ReadView,
     private readonly counters: { candidates_checked: number; stale_skipped: number },
     private readonly toBytes: (key: string) => Uint8Array,
+    /** The candidate strings are the keys' text (not a binary encoding of them). */
+    textKeys = false,
   ) {
+    if (textKeys) this.keyText = () => this.keys[this.pos - 1];
     this.advance();
   }
 

@@ -177,7 +177,7 @@ class EqualityAccessPath implements AccessPath {
       let keys = lists.length === 1 ? lists[0].keys : mergeSorted(lists.map((l) => l.keys));
       if (this.scope !== this.instance.definition.scope_prefix) keys = keys.filter((k) => k.startsWith(this.scope));
       const start = after === undefined ? 0 : firstAfter(keys, utf8(after));
-      return { kind: "cursor", cursor: new CandidateCursor(keys, start, view, this.counters, utf8) };
+      return { kind: "cursor", cursor: new CandidateCursor(keys, start, view, this.counters, utf8, true) };
     } catch (e) {
       view.release();
       throw e;

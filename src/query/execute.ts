@@ -200,7 +200,7 @@ async function run(stream: DocumentStream, m: DocumentMatcher, limit: number, it
         const doc = m.match(bytes);
         if (doc !== undefined) {
           matched++;
-          if (items !== null) items.push({ key: fromUtf8(c.key()), value: m.documentOf(bytes, doc) });
+          if (items !== null) items.push({ key: c.keyText ? c.keyText() : fromUtf8(c.key()), value: m.documentOf(bytes, doc) });
         }
         if (++sinceYield === YIELD_EVERY) {
           sinceYield = 0;

@@ -17,6 +17,8 @@ export interface RawEntryCursor {
   valid(): boolean;
   /** The current key's UTF-8 bytes. */
   key(): Uint8Array;
+  /** The current key as text, when the cursor has it without decoding `key()`. */
+  keyText?(): string;
   value(): Uint8Array;
   next(): void;
   close(): void;
