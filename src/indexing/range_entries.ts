@@ -177,8 +177,16 @@ export class RangeKeyCache {
     if (this.counts.size > MAX_COUNTS) this.counts.delete(this.counts.keys().next().value!);
   }
 
+  /** The newest sequence number a list was cached at: lists read at an older one are dead. */
+  private newestSeq = -1;
+
   /** `maxKeys`: keys held over all lists; older lists are dropped first. */
   constructor(private readonly maxKeys = 2_000_000) {}
+
+  /** Keys held over all lists (for tests and figures). */
+  get keyCount(): number {
+    return this.size;
+  }
 
   get(id: string, seq: number): string[] | undefined {
     const hit = this.entries.get(id);
@@ -193,6 +201,15 @@ export class RangeKeyCache {
   }
 
   set(id: string, seq: number, keys: string[]): void {
+    // A query's view sees the newest sequence number when it opens, so a list read at an
+    // older one can never be asked for again: under a steady stream of writes, keeping
+    // them would fill the cache with dead lists up to `maxKeys`.
+    if (seq < this.newestSeq) return;
+    if (seq > this.newestSeq) {
+      this.newestSeq = seq;
+      this.entries.clear();
+      this.size = 0;
+    }
     const old = this.entries.get(id);
     if (old) {
       this.size -= old.keys.length;

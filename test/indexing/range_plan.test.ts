@@ -315,3 +315,33 @@ describe("sort", () => {
     await db.close();
   });
 });
+
+describe("RangeKeyCache", () => {
+  test("keeps only lists of the newest sequence number: under writes, dead lists do not pile up", () => {
+    const cache = new RangeKeyCache();
+    cache.set("a", 5, ["k1", "k2"]);
+    cache.set("b", 5, ["k3"]);
+    expect(cache.get("a", 5)).toEqual(["k1", "k2"]);
+    expect(cache.keyCount).toBe(3);
+    // A write happened: lists read at seq 5 can never be asked for again.
+    cache.set("c", 6, ["k4"]);
+    expect(cache.keyCount).toBe(1);
+    expect(cache.get("b", 5)).toBeUndefined();
+    expect(cache.get("c", 6)).toEqual(["k4"]);
+    // A query that opened its view before the write caches nothing.
+    cache.set("d", 5, ["k5"]);
+    expect(cache.get("d", 5)).toBeUndefined();
+    expect(cache.keyCount).toBe(1);
+  });
+
+  test("holds at most maxKeys keys, dropping the least recently used lists", () => {
+    const cache = new RangeKeyCache(4);
+    cache.set("a", 1, ["1", "2"]);
+    cache.set("b", 1, ["3", "4"]);
+    cache.get("a", 1);
+    cache.set("c", 1, ["5", "6"]);
+    expect(cache.keyCount).toBeLessThanOrEqual(4);
+    expect(cache.get("a", 1)).toEqual(["1", "2"]);
+    expect(cache.get("b", 1)).toBeUndefined();
+  });
+});
