@@ -336,7 +336,8 @@ export class Block {
         key = prev; // another version of the same key: share the object
       } else {
         const n = shared + unshared;
-        if (n > 32) {
+        // A loop beats subarray + set (two native calls and a view object) up to a few hundred bytes.
+        if (n > 256) {
           key = new Uint8Array(n);
           key.set(shared === prevLength ? prev : prev.subarray(0, shared));
           key.set(d.subarray(this.hKeyStart, this.hKeyStart + unshared), shared);
