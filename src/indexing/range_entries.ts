@@ -51,10 +51,18 @@ export function valueEnd(key: Uint8Array, at: number): number {
  * The primary key of an entry whose value ends at `at`, as [start, end) into `key` when
  * it holds no escaped zero byte (the usual case), else as a fresh copy.
  */
+/** `b[from, to)` as a new array: for a primary key a loop is cheaper than a subarray view. */
+function copyOf(b: Uint8Array, from: number, to: number): Uint8Array {
+  if (to - from > 64) return b.slice(from, to);
+  const out = new Uint8Array(to - from);
+  for (let i = from; i < to; i++) out[i - from] = b[i];
+  return out;
+}
+
 export function primaryKeyOf(key: Uint8Array, at: number): Uint8Array {
   const n = key.length;
   // Fast path: the only 0x00 is the terminator's.
-  if (n - at >= 2 && key[n - 2] === 0 && key[n - 1] === 1 && key.indexOf(0, at) === n - 2) return key.subarray(at, n - 2);
+  if (n - at >= 2 && key[n - 2] === 0 && key[n - 1] === 1 && key.indexOf(0, at) === n - 2) return copyOf(key, at, n - 2);
   const { bytes, end } = decodeEscaped(key, at);
   if (end !== n) throw corruption(WHAT, "bytes after the primary key", end);
   return bytes;
