@@ -5,7 +5,7 @@
  */
 import type { ReadView } from "../engine/engine.ts";
 import { prefixEnd } from "../engine/coding.ts";
-import { decodeMeta } from "./posting_meta.ts";
+import { decodeMeta, pendingTombstones } from "./posting_meta.ts";
 import { parseIndexKey } from "./record_key.ts";
 import type { IndexInstance } from "./instance.ts";
 
@@ -33,9 +33,10 @@ export function indexFigures(index: IndexInstance, view: ReadView): IndexFigures
     const parsed = parseIndexKey(key)!;
     if (parsed.kind === "meta") {
       const meta = decodeMeta(value, `index ${index.name}`);
-      f.terms++;
+      // A re-packed list keeps its meta record when it empties.
+      if (meta.live > 0) f.terms++;
       f.live_entries += meta.live;
-      f.tombstones += meta.tombstones;
+      f.tombstones += pendingTombstones(meta);
     } else if (parsed.kind === "block") {
       f.blocks++;
     } else {

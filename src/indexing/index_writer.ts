@@ -9,11 +9,11 @@
  * replaceable.
  */
 import type { BatchReader, EngineOp } from "../engine/engine.ts";
-import { ByteWriter } from "../engine/coding.ts";
+import { ByteWriter, utf8 } from "../engine/coding.ts";
 import { KIND_DELETE, KIND_PUT } from "../engine/iterator.ts";
 import { blockKey, metaKey, rangeEntryKey, termPrefix } from "./keys.ts";
-import { OP_REMOVE, postingEntryLength, writePostingEntry } from "./posting_block.ts";
-import { EMPTY_META, decodeMeta, encodeMeta, type PostingMeta } from "./posting_meta.ts";
+import { OP_ADD, OP_REMOVE, PostingReplay, postingEntryLength, writePostingEntry } from "./posting_block.ts";
+import { EMPTY_META, decodeMeta, encodeMeta, pendingTombstones, type PostingMeta } from "./posting_meta.ts";
 import type { IndexInstance } from "./instance.ts";
 
 export interface BlockLimits {
@@ -31,6 +31,7 @@ const idOf = (key: Uint8Array) => latin1.decode(key);
 
 /** The last block of a posting list as this batch leaves it: the stored bytes plus what the batch appended. */
 interface OpenBlock {
+  number: number;
   key: Uint8Array;
   /** The block as stored before the batch (empty for a block this batch opened). */
   base: Uint8Array;
@@ -40,10 +41,14 @@ interface OpenBlock {
 
 /** One value's posting list as this batch leaves it. */
 interface Term {
+  /** For error messages: `index <name>`. */
+  where: string;
   term: Uint8Array;
   metaKey: Uint8Array;
   meta: PostingMeta;
   block: OpenBlock | undefined;
+  /** Blocks this batch filled up (a later append opened the next one). */
+  filled: OpenBlock[];
 }
 
 export class IndexWriter {
@@ -51,8 +56,6 @@ export class IndexWriter {
   private readonly pending = new Map<string, EngineOp>();
   /** Posting lists touched by this batch: index → encoded value (latin1) → state. */
   private readonly terms = new Map<IndexInstance, Map<string, Term>>();
-  /** Blocks this batch filled up (a later append opened the next one). */
-  private readonly filled: EngineOp[] = [];
 
   constructor(
     private readonly reader: BatchReader,
@@ -72,14 +75,14 @@ export class IndexWriter {
     const meta = t.meta;
     const entryLength = postingEntryLength(primaryKey);
     if (meta.lastBlock === 0 || meta.lastBlockEntries >= this.limits.blockEntries || meta.lastBlockBytes + entryLength > this.limits.blockBytes) {
-      if (t.block) this.filled.push(blockOp(t.block));
+      if (t.block) t.filled.push(t.block);
       meta.lastBlock++;
       meta.lastBlockEntries = 0;
       meta.lastBlockBytes = 0;
-      t.block = { key: blockKey(t.term, meta.lastBlock), base: EMPTY, appended: new ByteWriter(64) };
+      t.block = { number: meta.lastBlock, key: blockKey(t.term, meta.lastBlock), base: EMPTY, appended: new ByteWriter(64) };
     } else if (!t.block) {
       const key = blockKey(t.term, meta.lastBlock);
-      t.block = { key, base: this.reader.get(key) ?? EMPTY, appended: new ByteWriter(64) };
+      t.block = { number: meta.lastBlock, key, base: this.reader.get(key) ?? EMPTY, appended: new ByteWriter(64) };
     }
     writePostingEntry(t.block.appended, op, primaryKey);
     meta.lastBlockEntries++;
@@ -96,8 +99,9 @@ export class IndexWriter {
       const term = termPrefix(index.dataPrefix, encodedValue);
       const mk = metaKey(term);
       const stored = this.reader.get(mk);
-      const meta = stored ? decodeMeta(stored, `index ${index.name}`) : { ...EMPTY_META };
-      byValue.set(valueId, (t = { term, metaKey: mk, meta, block: undefined }));
+      const where = `index ${index.name}`;
+      const meta = stored ? decodeMeta(stored, where) : { ...EMPTY_META };
+      byValue.set(valueId, (t = { where, term, metaKey: mk, meta, block: undefined, filled: [] }));
     }
     return t;
   }
@@ -119,15 +123,71 @@ export class IndexWriter {
 
   /** The batch's index ops: one per key (each touched block and meta record once). */
   finish(): EngineOp[] {
-    const out = [...this.filled];
+    const out: EngineOp[] = [];
     for (const byValue of this.terms.values()) {
       for (const t of byValue.values()) {
+        if (pendingTombstones(t.meta) > Math.max(t.meta.live, this.limits.blockEntries)) {
+          this.repack(t, out);
+          continue;
+        }
+        for (const b of t.filled) out.push(blockOp(b));
         if (t.block) out.push(blockOp(t.block));
         out.push({ kind: KIND_PUT, key: t.metaKey, value: encodeMeta(t.meta), replaceable: true, internal: true });
       }
     }
     for (const op of this.pending.values()) out.push(op);
     return out;
+  }
+
+  /**
+   * Rewrites a list whose removes outnumber its live keys: its live keys densely in
+   * blocks 1..k, the blocks after k deleted, `packedAt` set to the tombstone count (no
+   * remove left in the blocks). Compaction collapses each block on its own, which cannot
+   * drop a remove whose add sits in an earlier block, so under updates and deletes a
+   * list would otherwise only grow, and every read of it replays the whole history.
+   * Triggered after at least max(live, one block) removes since the last pack, the
+   * rewrite costs O(1) amortized per remove; it is part of the same atomic batch, so
+   * readers see the old list or the new one.
+   *
+   * The meta record stays, even for an empty list, and `tombstones` is never lowered:
+   * a batch that re-packs holds at least one remove (adds alone never meet the trigger),
+   * so every meta after it has a higher tombstone count than every meta before it, and
+   * a list's meta bytes never repeat (the posting cache relies on it).
+   */
+  private repack(t: Term, out: EngineOp[]): void {
+    const mine = new Map<number, Uint8Array>();
+    for (const b of t.filled) mine.set(b.number, blockOp(b).value);
+    if (t.block) mine.set(t.block.number, blockOp(t.block).value);
+    const replay = new PostingReplay();
+    for (let n = 1; n <= t.meta.lastBlock; n++) {
+      const block = mine.get(n) ?? this.reader.get(blockKey(t.term, n));
+      if (block) replay.add(block, t.where);
+    }
+    const live = replay.liveKeys();
+    const meta: PostingMeta = { lastBlock: 0, lastBlockEntries: 0, lastBlockBytes: 0, live: live.length, tombstones: t.meta.tombstones, packedAt: t.meta.tombstones };
+    let w: ByteWriter | undefined;
+    const flush = () => {
+      if (w) out.push({ kind: KIND_PUT, key: blockKey(t.term, meta.lastBlock), value: w.finish(), replaceable: true, internal: true });
+    };
+    for (const k of live) {
+      const pk = utf8(k);
+      const entryLength = postingEntryLength(pk);
+      if (!w || meta.lastBlockEntries >= this.limits.blockEntries || meta.lastBlockBytes + entryLength > this.limits.blockBytes) {
+        flush();
+        w = new ByteWriter(Math.min(this.limits.blockBytes, 4096));
+        meta.lastBlock++;
+        meta.lastBlockEntries = 0;
+        meta.lastBlockBytes = 0;
+      }
+      writePostingEntry(w, OP_ADD, pk);
+      meta.lastBlockEntries++;
+      meta.lastBlockBytes += entryLength;
+    }
+    flush();
+    for (let n = meta.lastBlock + 1; n <= t.meta.lastBlock; n++) {
+      out.push({ kind: KIND_DELETE, key: blockKey(t.term, n), value: EMPTY, replaceable: true, internal: true });
+    }
+    out.push({ kind: KIND_PUT, key: t.metaKey, value: encodeMeta(meta), replaceable: true, internal: true });
   }
 }
 

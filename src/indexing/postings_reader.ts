@@ -12,7 +12,7 @@
 import type { ReadView } from "../engine/engine.ts";
 import { bytesEqual, utf8 } from "../engine/coding.ts";
 import { blockKey, metaKey, termPrefix } from "./keys.ts";
-import { decodeMeta, type PostingMeta } from "./posting_meta.ts";
+import { EMPTY_META, decodeMeta, type PostingMeta } from "./posting_meta.ts";
 import { PostingReplay } from "./posting_block.ts";
 import type { IndexInstance } from "./instance.ts";
 
@@ -33,7 +33,7 @@ interface CacheEntry {
 
 const EMPTY_LIST: PostingList = {
   keys: [],
-  meta: { lastBlock: 0, lastBlockEntries: 0, lastBlockBytes: 0, live: 0, tombstones: 0 },
+  meta: EMPTY_META,
   blocksRead: 0,
   postingsRead: 0,
   tombstones: 0,

@@ -76,6 +76,48 @@ describe("equality index maintenance", () => {
     await db.close();
   });
 
+  test("under updates and deletes a list is re-packed: blocks and tombstones stay bounded, answers exact", async () => {
+    const seed = testSeed("posting repack");
+    const r = seededRandom(seed);
+    const dir = tempDir();
+    const options = { indexes: [cityIndex], memtableBytes: 8192, indexBlockEntries: 8, sync: "none" as const };
+    let db = await openDatabase(dir, options);
+    await ready(db);
+    const cities = ["A", "B", "C"];
+    const model = new Map<string, string>();
+    let maxTombstones = 0;
+    for (let round = 0; round < 600; round++) {
+      const key = `user:${r.int(40)}`;
+      if (r.chance(0.15)) {
+        await db.delete(key);
+        model.delete(key);
+      } else {
+        const city = r.pick(cities);
+        await db.put(key, doc(city));
+        model.set(key, city);
+      }
+      maxTombstones = Math.max(maxTombstones, db.getIndex("users_city")!.tombstones);
+      if (round === 300) {
+        await db.close(); // the re-packed lists are replayed from the WAL and the tables
+        db = await openDatabase(dir, options);
+      }
+    }
+    for (const city of cities) {
+      const want = [...model].filter(([, c]) => c === city).map(([k]) => k).sort();
+      expect(postings(db, "users_city", city)).toEqual(want);
+      const counted = await db.query({ scope_prefix: "user:", filter: { city }, count: true });
+      expect(counted).toMatchObject({ count: want.length, plan: { counted_from_index: true } });
+    }
+    const info = db.getIndex("users_city")!;
+    // Without re-packing, ~1,000 entries would sit in ~125 blocks with ~450 removes.
+    expect(maxTombstones).toBeLessThanOrEqual(40 + cities.length * 8);
+    expect(info.blocks).toBeLessThan(30);
+    await db.compact();
+    expect((await db.check()).ok).toBe(true);
+    for (const city of cities) expect(postings(db, "users_city", city)).toEqual(await expectedPostings(db, "user:", "city", city));
+    await db.close();
+  });
+
   test("index changes are replayed from the WAL after a crash-like reopen and survive flushes", async () => {
     const dir = tempDir();
     let db = await openDatabase(dir, { indexes: [cityIndex], memtableBytes: 4096, indexBlockEntries: 4 });

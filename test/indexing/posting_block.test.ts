@@ -58,8 +58,18 @@ describe("posting blocks", () => {
       expect((e as Error).message).toContain("index users_city");
     }
     expect(() => forEachPosting(new Uint8Array([7, 0]), "t", () => {})).toThrow(/unknown posting op 7/);
-    const meta = { lastBlock: 3, lastBlockEntries: 17, lastBlockBytes: 400, live: 530, tombstones: 12 };
+    const meta = { lastBlock: 3, lastBlockEntries: 17, lastBlockBytes: 400, live: 530, tombstones: 12, packedAt: 0 };
+    expect(encodeMeta(meta)[0]).toBe(1); // never re-packed: the first format
     expect(decodeMeta(encodeMeta(meta), "t")).toEqual(meta);
-    expect(() => decodeMeta(new Uint8Array([2, 0]), "t")).toThrow(/meta version/);
+    const packed = { ...meta, packedAt: 9 };
+    expect(encodeMeta(packed)[0]).toBe(2);
+    expect(decodeMeta(encodeMeta(packed), "t")).toEqual(packed);
+    expect(() => decodeMeta(new Uint8Array([3, 0]), "t")).toThrow(/meta version/);
+    // Version 2 with a packed-at count of 0 or above the tombstone count is damage.
+    for (const packedAt of [0, 13]) {
+      const bytes = encodeMeta({ ...meta, packedAt: 1 });
+      const bad = new Uint8Array([...bytes.subarray(0, bytes.length - 1), packedAt]);
+      expect(() => decodeMeta(bad, "t")).toThrow(/packed-at count/);
+    }
   });
 });
