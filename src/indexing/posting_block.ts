@@ -84,7 +84,8 @@ export class PostingReplay {
  * Compacts one block on its own (used by the engine's compaction hook). Replay sets a
  * key's state from its last entry, so within a block only each key's last entry
  * matters: earlier ones are dropped. (A final remove must stay: it cancels an add in an
- * earlier block. Whole lists are re-packed without tombstones by a rebuild.) Returns the
+ * earlier block. Whole lists are re-packed without tombstones by the write path once
+ * their removes outnumber their live keys, see index_writer.ts, and by a rebuild.) Returns the
  * block unchanged when nothing collapses.
  */
 export function collapseBlock(block: Uint8Array, where: string): Uint8Array {
