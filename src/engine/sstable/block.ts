@@ -308,13 +308,38 @@ export class Block {
     return -1;
   }
 
-  /** Decodes every entry into `out` (reusing its arrays). */
-  decodeInto(out: DecodedBlock): void {
+  /**
+   * The last restart point whose key sorts before `target` (0 if none): the entries from
+   * there on hold every entry >= target and the last one <= target.
+   */
+  restartBefore(target: Uint8Array): number {
     const d = this.data;
-    const limit = this.entriesEnd;
+    let lo = 0;
+    let hi = this.restartCount - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      const p = this.restartOffset(mid);
+      this.parseHeader(p);
+      if (this.hShared !== 0) this.fail("restart point with a shared key prefix", p);
+      if (compareRange(d, this.hKeyStart, this.hKeyStart + this.hUnshared, target) < 0) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * Decodes the entries from restart point `fromRestart` up to restart point `toRestart`
+   * (defaults: the whole block) into `out`, reusing its arrays. An iterator positioned
+   * near the end of a block (a seek, a backward scan) decodes one restart interval
+   * instead of the whole block and decodes earlier intervals only if it walks there.
+   */
+  decodeInto(out: DecodedBlock, fromRestart = 0, toRestart = this.restartCount): void {
+    const d = this.data;
+    const limit = toRestart >= this.restartCount ? this.entriesEnd : this.restartOffset(toRestart);
     out.count = 0;
     out.data = d;
-    out.reserve(this.restartCount * 16);
+    out.fromRestart = fromRestart;
+    out.reserve((Math.min(toRestart, this.restartCount) - fromRestart) * 16);
     let keys = out.keys;
     let seqs = out.seqs;
     let kinds = out.kinds;
@@ -322,7 +347,8 @@ export class Block {
     let valueEnds = out.valueEnds;
     let count = 0;
     let prev: Uint8Array = EMPTY;
-    let p = this.start;
+    // A restart point's entry shares nothing with its predecessor (checked below).
+    let p = fromRestart === 0 ? this.start : this.restartOffset(fromRestart);
     while (p < limit) {
       this.parseHeader(p);
       const shared = this.hShared;
@@ -377,11 +403,35 @@ export class Block {
 export class DecodedBlock {
   data: Uint8Array = EMPTY;
   count = 0;
+  /** The restart point the decoded entries start at (0: the whole block). */
+  fromRestart = 0;
   keys: Uint8Array[] = [];
   seqs = new Float64Array(0);
   kinds = new Uint8Array(0);
   valueStarts = new Float64Array(0);
   valueEnds = new Float64Array(0);
+
+  /** Puts the entries of `head` (the restart intervals just before these) in front. */
+  prepend(head: DecodedBlock): void {
+    const n = head.count;
+    const count = this.count;
+    this.reserve(count + n);
+    this.seqs.copyWithin(n, 0, count);
+    this.kinds.copyWithin(n, 0, count);
+    this.valueStarts.copyWithin(n, 0, count);
+    this.valueEnds.copyWithin(n, 0, count);
+    const keys = this.keys;
+    for (let i = count - 1; i >= 0; i--) keys[i + n] = keys[i];
+    for (let i = 0; i < n; i++) {
+      keys[i] = head.keys[i];
+      this.seqs[i] = head.seqs[i];
+      this.kinds[i] = head.kinds[i];
+      this.valueStarts[i] = head.valueStarts[i];
+      this.valueEnds[i] = head.valueEnds[i];
+    }
+    this.count = count + n;
+    this.fromRestart = head.fromRestart;
+  }
 
   /** Makes room for at least `n` entries (the arrays may be replaced). */
   reserve(n: number): void {

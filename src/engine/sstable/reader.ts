@@ -152,9 +152,29 @@ export class TableReader {
     return new Block(this.file.subarray(offset, offset + size), this.path, offset, "data");
   }
 
-  /** Decodes the i-th data block (CRC-checked on first use) into `out`; values point into the file. */
-  decodeBlock(i: number, out: DecodedBlock): void {
-    this.block(i).decodeInto(out);
+  /**
+   * Decodes the i-th data block (CRC-checked on first use) into `out`, from restart point
+   * `fromRestart` up to `toRestart` (see Block.decodeInto); values point into the file.
+   */
+  decodeBlock(i: number, out: DecodedBlock, fromRestart = 0, toRestart = Infinity): void {
+    this.block(i).decodeInto(out, fromRestart, toRestart);
+  }
+
+  /** Number of restart points of the i-th data block. */
+  restartCount(i: number): number {
+    return this.block(i).restartCount;
+  }
+
+  /** Decodes the i-th data block's last restart interval into `out`. */
+  decodeBlockTail(i: number, out: DecodedBlock): void {
+    const b = this.block(i);
+    b.decodeInto(out, Math.max(0, b.restartCount - 1));
+  }
+
+  /** Decodes the i-th data block into `out` from the last restart point before `target`. */
+  decodeBlockAround(i: number, out: DecodedBlock, target: Uint8Array): void {
+    const b = this.block(i);
+    b.decodeInto(out, b.restartBefore(target));
   }
 
   /** The reader's scratch Block re-targeted at the i-th data block. */
