@@ -33,6 +33,7 @@ import * as path from "node:path";
 import { openDatabase, type Database } from "../src/db.ts";
 import { prefixEnd, utf8, compareBytes } from "../src/engine/coding.ts";
 import { Engine } from "../src/engine/engine.ts";
+import { mulberry32 } from "./bench/workload.ts";
 import { executeQuery, type ExecuteOptions, type QueryCountResponse, type QueryItemsResponse, type QuerySource, type RawEntryCursor } from "../src/query/index.ts";
 
 const N = Number(process.env.BENCH_DOCS ?? 1_000_000);
@@ -62,16 +63,6 @@ const QUERIES: Query[] = [
   },
 ];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeDocs(): { keys: string[]; values: string[] } {
   const rnd = mulberry32(42);

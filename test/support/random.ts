@@ -3,6 +3,7 @@
  * A seeded PRNG for randomized tests: every such test prints its seed, and `SEED=<n>`
  * replays it exactly.
  */
+import { mulberry32 } from "../../scripts/bench/workload.ts";
 
 export interface Random {
   readonly seed: number;
@@ -14,17 +15,8 @@ export interface Random {
   chance(p: number): boolean;
 }
 
-/** mulberry32: small, fast, good enough for test inputs; uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, uniform in [0, 1): the generator the benchmarks use. */
+export { mulberry32 };
 
 export function seededRandom(seed: number): Random {
   const next = mulberry32(seed);
