@@ -70,7 +70,7 @@ export function murmur32(key: Uint8Array, seed: number): number {
 }
 
 /** Murmur3's finalizer: a bijection of 32-bit integers that mixes every bit; unsigned. */
-export function fmix32(h: number): number {
+function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -119,16 +119,7 @@ export class BloomFilterBuilder {
     const bytes = lines * LINE_BYTES;
     const filter = new Uint8Array(bytes + 2);
     const k = this.probes;
-    for (let i = 0; i < this.count; i++) {
-      const h = this.hashes[i];
-      const base = Math.floor((h * lines) / 0x1_0000_0000) * LINE_BYTES;
-      let g = fmix32(h ^ 0x5bd1e995);
-      for (let j = 0; j < k; j++) {
-        const bit = g >>> 23;
-        filter[base + (bit >>> 3)] |= 1 << (bit & 7);
-        g = Math.imul(g, 0x9e3779b9) >>> 0;
-      }
-    }
+    for (let i = 0; i < this.count; i++) setProbes(filter, lines, this.hashes[i], k);
     filter[bytes] = k;
     filter[bytes + 1] = BLOCKED_FORMAT;
     return filter;
@@ -147,17 +138,35 @@ export function bloomMayContain(filter: Uint8Array, key: Uint8Array, hash?: numb
     const bytes = len - 2;
     const k = filter[bytes];
     if (bytes === 0 || bytes % LINE_BYTES !== 0 || k < 1 || k > MAX_PROBES) return true;
-    const h = hash ?? murmur32(key, HASH_SEED);
-    const base = Math.floor((h * (bytes / LINE_BYTES)) / 0x1_0000_0000) * LINE_BYTES;
-    let g = fmix32(h ^ 0x5bd1e995);
-    for (let j = 0; j < k; j++) {
-      const bit = g >>> 23;
-      if ((filter[base + (bit >>> 3)] & (1 << (bit & 7))) === 0) return false;
-      g = Math.imul(g, 0x9e3779b9) >>> 0;
-    }
-    return true;
+    return probesSet(filter, bytes / LINE_BYTES, hash ?? murmur32(key, HASH_SEED), k);
   }
   return legacyMayContain(filter, key, hash);
+}
+
+/**
+ * Sets the `k` probes of `hash` in a blocked filter of `lines` 64-byte lines (the layout
+ * above; shared with the MemTable's in-memory filter).
+ */
+export function setProbes(bits: Uint8Array, lines: number, hash: number, k: number): void {
+  const base = Math.floor((hash * lines) / 0x1_0000_0000) * LINE_BYTES;
+  let g = fmix32(hash ^ 0x5bd1e995);
+  for (let j = 0; j < k; j++) {
+    const bit = g >>> 23;
+    bits[base + (bit >>> 3)] |= 1 << (bit & 7);
+    g = Math.imul(g, 0x9e3779b9) >>> 0;
+  }
+}
+
+/** Whether all `k` probes of `hash` are set in a blocked filter of `lines` lines. */
+export function probesSet(bits: Uint8Array, lines: number, hash: number, k: number): boolean {
+  const base = Math.floor((hash * lines) / 0x1_0000_0000) * LINE_BYTES;
+  let g = fmix32(hash ^ 0x5bd1e995);
+  for (let j = 0; j < k; j++) {
+    const bit = g >>> 23;
+    if ((bits[base + (bit >>> 3)] & (1 << (bit & 7))) === 0) return false;
+    g = Math.imul(g, 0x9e3779b9) >>> 0;
+  }
+  return true;
 }
 
 /** The first filter format: a whole-table bit array, then k; double hashing. */
