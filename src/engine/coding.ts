@@ -39,6 +39,18 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
+/**
+ * A private copy of `src[from, to)`. For short runs (keys) a loop beats `slice`, a native
+ * call; longer ones are sliced.
+ */
+export function copyBytes(src: Uint8Array, from: number, to: number): Uint8Array {
+  const n = to - from;
+  if (n > 32) return src.slice(from, to);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = src[from + i];
+  return out;
+}
+
 export function concatBytes(parts: Uint8Array[], total?: number): Uint8Array {
   const size = total ?? parts.reduce((n, p) => n + p.length, 0);
   const out = new Uint8Array(size);

@@ -14,7 +14,7 @@
  * so a cached list is exactly what reading the index again would give.
  */
 import type { ReadView } from "../engine/engine.ts";
-import { concatBytes } from "../engine/coding.ts";
+import { concatBytes, copyBytes } from "../engine/coding.ts";
 import { corruption } from "../engine/errors.ts";
 import { TAG_NULL, TAG_NUMBER, TAG_STRING, decodeEscaped } from "./value_codec.ts";
 import type { ValueInterval } from "./range_bounds.ts";
@@ -48,21 +48,14 @@ export function valueEnd(key: Uint8Array, at: number): number {
 }
 
 /**
- * The primary key of an entry whose value ends at `at`, as [start, end) into `key` when
- * it holds no escaped zero byte (the usual case), else as a fresh copy.
+ * The primary key of an entry whose value ends at `at`: a copy of its bytes when it holds
+ * no escaped zero byte (the usual case; a short copy costs less than a subarray view),
+ * else the unescaped bytes.
  */
-/** `b[from, to)` as a new array: for a primary key a loop is cheaper than a subarray view. */
-function copyOf(b: Uint8Array, from: number, to: number): Uint8Array {
-  if (to - from > 64) return b.slice(from, to);
-  const out = new Uint8Array(to - from);
-  for (let i = from; i < to; i++) out[i - from] = b[i];
-  return out;
-}
-
 export function primaryKeyOf(key: Uint8Array, at: number): Uint8Array {
   const n = key.length;
   // Fast path: the only 0x00 is the terminator's.
-  if (n - at >= 2 && key[n - 2] === 0 && key[n - 1] === 1 && key.indexOf(0, at) === n - 2) return copyOf(key, at, n - 2);
+  if (n - at >= 2 && key[n - 2] === 0 && key[n - 1] === 1 && key.indexOf(0, at) === n - 2) return copyBytes(key, at, n - 2);
   const { bytes, end } = decodeEscaped(key, at);
   if (end !== n) throw corruption(WHAT, "bytes after the primary key", end);
   return bytes;

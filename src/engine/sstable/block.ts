@@ -15,7 +15,7 @@
  * the hottest loop of every read; every length is still checked against the end of the
  * entries area, and a bad one becomes a CORRUPTION error naming the file and the offset.
  */
-import { compareBytes } from "../coding.ts";
+import { compareBytes, copyBytes } from "../coding.ts";
 import { corruption } from "../errors.ts";
 import type { EntryIterator, Kind } from "../iterator.ts";
 
@@ -40,14 +40,6 @@ function compareRange(buf: Uint8Array, start: number, end: number, key: Uint8Arr
     if (a !== b) return a < b ? -1 : 1;
   }
   return n - m;
-}
-
-/** A private copy of `src[from, from + n)`; a loop beats a native call for short keys. */
-function copyOf(src: Uint8Array, from: number, n: number): Uint8Array {
-  if (n > 32) return src.slice(from, from + n);
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = src[from + i];
-  return out;
 }
 
 export class Block {
@@ -357,7 +349,7 @@ export class Block {
       if (shared > prevLength) this.fail("shared key prefix longer than the previous key", p);
       let key: Uint8Array;
       if (shared === 0) {
-        key = copyOf(d, this.hKeyStart, unshared);
+        key = copyBytes(d, this.hKeyStart, this.hKeyStart + unshared);
       } else if (unshared === 0 && shared === prevLength) {
         key = prev; // another version of the same key: share the object
       } else {
