@@ -27,6 +27,7 @@
 import { JSONPath } from "jsonpath-plus";
 import { fromUtf8 } from "../engine/coding.ts";
 import { KvdbError } from "../engine/errors.ts";
+import { startsObject } from "../query/codec.ts";
 import { MemberReader } from "../query/member_reader.ts";
 import type { ExtractorSpec } from "./definition.ts";
 
@@ -116,13 +117,6 @@ function walkExtractor(segments: readonly string[]): Extractor {
     }
     return valuesOf(cur);
   };
-}
-
-/** Whether the first byte after JSON white space is `{`. */
-function startsObject(value: Uint8Array): boolean {
-  let i = 0;
-  while (i < value.length && (value[i] === 0x20 || value[i] === 0x0a || value[i] === 0x0d || value[i] === 0x09)) i++;
-  return value[i] === 0x7b;
 }
 
 function valuesOf(result: unknown): IndexValue[] {

@@ -74,7 +74,7 @@ export class IndexWriter {
     const t = this.termOf(index, encodedValue, valueId);
     const meta = t.meta;
     const entryLength = postingEntryLength(primaryKey);
-    if (meta.lastBlock === 0 || meta.lastBlockEntries >= this.limits.blockEntries || meta.lastBlockBytes + entryLength > this.limits.blockBytes) {
+    if (this.needsNewBlock(meta, entryLength)) {
       if (t.block) t.filled.push(t.block);
       meta.lastBlock++;
       meta.lastBlockEntries = 0;
@@ -89,6 +89,11 @@ export class IndexWriter {
     meta.lastBlockBytes += entryLength;
     meta.live += liveDelta;
     if (op === OP_REMOVE) meta.tombstones++;
+  }
+
+  /** Whether an entry of `entryLength` bytes does not fit the list's last block (or there is none). */
+  private needsNewBlock(meta: PostingMeta, entryLength: number): boolean {
+    return meta.lastBlock === 0 || meta.lastBlockEntries >= this.limits.blockEntries || meta.lastBlockBytes + entryLength > this.limits.blockBytes;
   }
 
   private termOf(index: IndexInstance, encodedValue: Uint8Array, valueId: string): Term {
@@ -156,8 +161,8 @@ export class IndexWriter {
    */
   private repack(t: Term, out: EngineOp[]): void {
     const mine = new Map<number, Uint8Array>();
-    for (const b of t.filled) mine.set(b.number, blockOp(b).value);
-    if (t.block) mine.set(t.block.number, blockOp(t.block).value);
+    for (const b of t.filled) mine.set(b.number, blockValue(b));
+    if (t.block) mine.set(t.block.number, blockValue(t.block));
     const replay = new PostingReplay();
     for (let n = 1; n <= t.meta.lastBlock; n++) {
       const block = mine.get(n) ?? this.reader.get(blockKey(t.term, n));
@@ -172,7 +177,7 @@ export class IndexWriter {
     for (const k of live) {
       const pk = utf8(k);
       const entryLength = postingEntryLength(pk);
-      if (!w || meta.lastBlockEntries >= this.limits.blockEntries || meta.lastBlockBytes + entryLength > this.limits.blockBytes) {
+      if (!w || this.needsNewBlock(meta, entryLength)) {
         flush();
         w = new ByteWriter(Math.min(this.limits.blockBytes, 4096));
         meta.lastBlock++;
@@ -197,9 +202,15 @@ export class IndexWriter {
  * before the batch — absent for a block this batch opened).
  */
 function blockOp(b: OpenBlock): EngineOp {
+  const value = blockValue(b);
+  return { kind: KIND_PUT, key: b.key, value, operand: value.subarray(b.base.length), replaceable: true, internal: true };
+}
+
+/** The block as this batch leaves it: the stored bytes, then the appended ones. */
+function blockValue(b: OpenBlock): Uint8Array {
   const appended = b.appended.written();
   const value = new Uint8Array(b.base.length + appended.length);
   value.set(b.base);
   value.set(appended, b.base.length);
-  return { kind: KIND_PUT, key: b.key, value, operand: value.subarray(b.base.length), replaceable: true, internal: true };
+  return value;
 }

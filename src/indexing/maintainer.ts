@@ -51,9 +51,13 @@ function encodedOf(index: IndexInstance, v: IndexValue): Encoded {
 
 /** The encoded, de-duplicated values `index` extracts from one record, by their latin1 text. */
 export function encodedValues(index: IndexInstance, key: Uint8Array, value: Uint8Array | undefined): ReadonlyMap<string, Uint8Array> {
-  if (value === undefined) return NONE;
+  return value === undefined ? NONE : encodedMap(index, index.extract(key, value));
+}
+
+/** `values` encoded, by their latin1 text. */
+function encodedMap(index: IndexInstance, values: readonly IndexValue[]): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
-  for (const v of index.extract(key, value)) {
+  for (const v of values) {
     const e = encodedOf(index, v);
     out.set(e.id, e.enc);
   }
@@ -86,16 +90,8 @@ export function indexRecordChange(
     if (n !== undefined) enter(writer, index, key, n.enc, n.id);
     return;
   }
-  const oldValues = new Map<string, Uint8Array>();
-  for (const v of oldList) {
-    const e = encodedOf(index, v);
-    oldValues.set(e.id, e.enc);
-  }
-  const newValues = new Map<string, Uint8Array>();
-  for (const v of newList) {
-    const e = encodedOf(index, v);
-    newValues.set(e.id, e.enc);
-  }
+  const oldValues = encodedMap(index, oldList);
+  const newValues = encodedMap(index, newList);
   for (const [id, enc] of oldValues) if (!newValues.has(id)) retire(writer, index, key, enc, id);
   for (const [id, enc] of newValues) if (!oldValues.has(id)) enter(writer, index, key, enc, id);
 }

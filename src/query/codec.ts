@@ -14,13 +14,17 @@ const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 const OPEN_BRACE = 0x7b;
 
-/** The document `bytes` holds, or undefined when they are not a UTF-8 JSON object. */
-export function decodeDocument(bytes: Uint8Array): JsonObject | undefined {
-  // Cheap refusal of everything that cannot be an object: JSON allows only
-  // space, tab, LF and CR before the "{".
+/** Whether the first byte after JSON white space (space, tab, LF, CR) is `{`. */
+export function startsObject(bytes: Uint8Array): boolean {
   let i = 0;
   while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
-  if (bytes[i] !== OPEN_BRACE) return undefined;
+  return bytes[i] === OPEN_BRACE;
+}
+
+/** The document `bytes` holds, or undefined when they are not a UTF-8 JSON object. */
+export function decodeDocument(bytes: Uint8Array): JsonObject | undefined {
+  // Cheap refusal of everything that cannot be an object.
+  if (!startsObject(bytes)) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(decoder.decode(bytes));
