@@ -19,6 +19,10 @@ import type { Database, WriteOp } from "../../src/types.ts";
 import type { BenchConfig } from "./config.ts";
 import { diskBytes, progress, rate, sampleRss, timed, type DurableRate, type EngineResult, type Rate } from "./result.ts";
 import { bucketPrefix, BUCKETS, mulberry32, randomRanges, randomReads, type Workload } from "./workload.ts";
+import { settle } from "./kvdb-settle.ts";
+
+/** The read phases wait (untimed) at most this long for a settled tree. */
+const SETTLE_LIMIT_MS = 120_000;
 
 const NAME = "kvdb";
 
@@ -31,22 +35,6 @@ function describe(db: Database): string {
     `${c.running ? " (one running)" : ""}, write amplification ${c.writeAmplification.toFixed(2)}, ` +
     `stalls: ${s.stall.slowdowns} slowdowns, ${s.stall.stops} stops, ${s.memtables.immutable} immutable memtables`
   );
-}
-
-/**
- * Waits (untimed) until no flush or compaction is pending, so the read phases measure a
- * settled tree rather than wherever background compaction happens to be; returns the ms
- * waited. Gives up after `limitMs`.
- */
-async function settle(db: Database, limitMs = 120_000): Promise<number> {
-  const t0 = performance.now();
-  let quiet = 0;
-  while (quiet < 2 && performance.now() - t0 < limitMs) {
-    const s = db.stats();
-    quiet = s.compaction.running || s.memtables.immutable > 0 ? 0 : quiet + 1;
-    await Bun.sleep(50);
-  }
-  return performance.now() - t0;
 }
 
 /** `writers` concurrent loops writing `ops` records (starting at insertion index `from`). */
@@ -109,7 +97,7 @@ export async function runKvdb(w: Workload, cfg: BenchConfig, root: string): Prom
   });
   progress(NAME, "single puts", singlePuts);
   progress(NAME, `after fill: ${describe(db)}`);
-  const settledMs = await settle(db);
+  const settledMs = await settle(db, SETTLE_LIMIT_MS);
   const diskBytesAfterFill = diskBytes(fillDir);
   notes.push(`after fill + ${(settledMs / 1000).toFixed(1)} s waiting for background work: ${describe(db)}`);
   progress(NAME, `waited ${(settledMs / 1000).toFixed(1)} s for background work: ${describe(db)}`);
@@ -144,7 +132,7 @@ export async function runKvdb(w: Workload, cfg: BenchConfig, root: string): Prom
   sampleRss();
 
   // Full ordered scan, once background work (e.g. compaction after recovery) is done.
-  const settledScanMs = await settle(db);
+  const settledScanMs = await settle(db, SETTLE_LIMIT_MS);
   if (settledScanMs > 200) notes.push(`waited ${(settledScanMs / 1000).toFixed(1)} s for background work before the scans`);
   let count = 0;
   let misordered = 0;
