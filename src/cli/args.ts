@@ -35,7 +35,8 @@ export const COMMON_OPTIONS: Record<string, OptionSpec> = {
     type: "string",
     valueName: "FILE",
     env: "KVDB_INDEXES",
-    description: "Index definitions to load when opening the directory (default ./indexes.toml if present; through a server, the server's own).",
+    description:
+      "Index definitions to reconcile the directory's indexes with when opening it (without it, the indexes recorded in the directory; serve and index reload read ./indexes.toml if present; through a server, the server's own).",
   },
   "auth-token": { type: "string", valueName: "TOKEN", env: "KVDB_AUTH_TOKEN", description: "Bearer token of the server." },
   json: { type: "boolean", description: "Machine-readable output." },
