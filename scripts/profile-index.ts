@@ -7,6 +7,7 @@
  *
  *     PROFILE_DOCS=300000 bun --cpu-prof-md --cpu-prof-dir=/tmp/prof scripts/profile-index.ts
  *     PROFILE_ONLY=load bun scripts/profile-index.ts      # only the load
+ *     PROFILE_RANGE=1 PROFILE_PHASES=top PROFILE_ROUNDS=50 bun scripts/profile-index.ts   # one phase, more rounds
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -18,6 +19,8 @@ import { buildWorkload } from "./bench/workload.ts";
 const env = process.env;
 const N = Number(env.PROFILE_DOCS ?? 300_000);
 const ONLY = env.PROFILE_ONLY;
+const ROUNDS = Number(env.PROFILE_ROUNDS ?? 5);
+const PHASES = (env.PROFILE_PHASES ?? "all,limit100,age").split(",");
 const indexes: IndexDefinition[] = [{ name: "users_city", scope_prefix: "user:", type: "equality", extractor: { kind: "json_path", path: "$.city" } }];
 if (env.PROFILE_RANGE === "1") indexes.push({ name: "users_age", scope_prefix: "user:", type: "range", extractor: { kind: "json_path", path: "$.age" } });
 
@@ -36,15 +39,16 @@ try {
   if (ONLY !== "load") {
     await db.flush();
     const cities = ["Paris", "London", "Helsinki", "Melbourne", "Bangkok"];
-    for (const phase of ["all", "limit100", "age"]) {
-      if (phase === "age" && env.PROFILE_RANGE !== "1") continue;
+    for (const phase of PHASES) {
+      if ((phase === "age" || phase === "top") && env.PROFILE_RANGE !== "1") continue;
       t0 = performance.now();
       let docs = 0;
-      for (let round = 0; round < 5; round++) {
+      for (let round = 0; round < ROUNDS; round++) {
         for (const city of cities) {
-          if (phase === "limit100") {
+          if (phase === "limit100" || phase === "top") {
             for (let i = 0; i < 20; i++) {
-              const r = await db.query({ scope_prefix: "user:", filter: { city }, limit: 100 });
+              const request = phase === "top" ? { scope_prefix: "user:", sort: { age: -1 as const }, limit: 100 } : { scope_prefix: "user:", filter: { city }, limit: 100 };
+              const r = await db.query(request);
               if ("items" in r) docs += r.items.length;
             }
             continue;
