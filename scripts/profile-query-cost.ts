@@ -15,14 +15,16 @@
  * (`kv(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID`, expression indexes on
  * `json_extract(v,'$.city')` and `json_extract(v,'$.age')`). The queries are the
  * index and range benchmarks' (`city = X` all and first 100 for three cities, `age`
- * 30..35, top 100 by `age` descending). For each, the median of COST_ROUNDS rounds (20×
- * as many for the 100-document queries) of:
+ * 30..35, top 100 by `age` descending). For each, the medians over COST_ROUNDS rounds
+ * (20× as many for the 100-document queries; each round runs every measurement once, in
+ * turn, so a round sees one machine state) of:
  *   - sqlite: the rows as bytes, then the same with each value decoded and parsed
  *     (what kvdb's query returns);
  *   - kvdb: `db.query` (pages of 1,000 followed through `next_cursor` for the "all"
  *     queries, as the benchmarks do); the same documents' point reads alone (one engine
  *     read view, keys in key order); the decode + parse of those values alone. "The
- *     rest" is the query minus those two: index reads, candidate keys, re-checks, items.
+ *     rest" is the median over rounds of the query minus those two: index reads, candidate
+ *     keys, re-checks, items.
  * The engine's read view is reached through a cast: this is a measuring tool, and the
  * point reads are what the query executor does per candidate.
  */
@@ -57,27 +59,28 @@ function median(xs: number[]): number {
   return s[s.length >> 1];
 }
 
-/** Median milliseconds of `fn` over `rounds` runs, after three untimed ones (JIT, caches). */
-function timeIt(fn: () => unknown, rounds: number): number {
-  for (let i = 0; i < 3; i++) fn();
-  const ms: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    fn();
-    ms.push(performance.now() - t0);
-  }
-  return median(ms);
+async function elapsed(fn: () => unknown): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
 }
 
-async function timeItAsync(fn: () => Promise<unknown>, rounds: number): Promise<number> {
-  for (let i = 0; i < 3; i++) await fn();
-  const ms: number[] = [];
+/**
+ * Runs the measurements `fns` in turn, `rounds` times over (after three untimed turns:
+ * JIT, caches), so that every round sees the same machine state; the median of each,
+ * and the median over rounds of `derived` computed from one round's times.
+ */
+async function interleaved(fns: Array<() => unknown>, rounds: number, derived: (ms: number[]) => number): Promise<{ medians: number[]; derived: number }> {
+  for (let i = 0; i < 3; i++) for (const fn of fns) await fn();
+  const times: number[][] = fns.map(() => []);
+  const rest: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    await fn();
-    ms.push(performance.now() - t0);
+    const round: number[] = [];
+    for (const fn of fns) round.push(await elapsed(fn));
+    round.forEach((ms, i) => times[i].push(ms));
+    rest.push(derived(round));
   }
-  return median(ms);
+  return { medians: times.map(median), derived: median(rest) };
 }
 
 /** Runs `request` (following next_cursor when `pages`); the number of documents returned. */
@@ -180,11 +183,12 @@ try {
     const values = pointReads(keys);
     // The small queries take well under a millisecond: more rounds for a stable median.
     const rounds = c.pages ? ROUNDS : ROUNDS * 20;
-    const sRaw = timeIt(c.rows, rounds);
-    const sParsed = timeIt(() => parseAll(c.rows().map((r) => r.v)), rounds);
-    const kQuery = await timeItAsync(() => run(db, c.query, c.pages), rounds);
-    const kReads = timeIt(() => pointReads(keys), rounds);
-    const parse = timeIt(() => parseAll(values), rounds);
+    const { medians, derived: rest } = await interleaved(
+      [c.rows, () => parseAll(c.rows().map((r) => r.v)), () => run(db, c.query, c.pages), () => pointReads(keys), () => parseAll(values)],
+      rounds,
+      ([, , query, reads, parse]) => query - reads - parse,
+    );
+    const [sRaw, sParsed, kQuery, kReads, parse] = medians;
     table.push([
       c.label,
       `${docs}`,
@@ -193,11 +197,11 @@ try {
       us(kQuery, docs),
       us(kReads, docs),
       us(parse, docs),
-      us(kQuery - kReads - parse, docs),
+      us(rest, docs),
       (sParsed / kQuery).toFixed(2),
     ]);
   }
-  const fixed = await timeItAsync(() => run(db, { scope_prefix: SCOPE, filter: { city: cities[0] }, limit: 1 }, false), ROUNDS * 20);
+  const fixed = (await interleaved([() => run(db, { scope_prefix: SCOPE, filter: { city: cities[0] }, limit: 1 }, false)], ROUNDS * 20, () => 0)).medians[0];
   const head = ["query", "docs", "sqlite rows", "sqlite parsed", "kvdb query", "  point reads", "  decode+parse", "  the rest", "kvdb ÷ sqlite parsed"];
   console.log("µs per returned document (medians):\n");
   console.log(table.map((r) => r.map((x, i) => (i === 0 ? x.padEnd(32) : x.padStart(i === 8 ? 22 : 14))).join("")).join("\n").replace(/^/, head.map((x, i) => (i === 0 ? x.padEnd(32) : x.padStart(i === 8 ? 22 : 14))).join("") + "\n"));
