@@ -249,11 +249,13 @@ async function advance(scan: OpenScan, n: number, where: string): Promise<boolea
   return true;
 }
 
+/** Steps per model run (KVDB_MODEL_STEPS for longer runs); the time limit grows with them. */
+const MODEL_STEPS = Number(process.env.KVDB_MODEL_STEPS ?? 3000);
+
 for (const mode of ["flushes and reopens", "compactions across many levels"] as const) {
   test(`randomized model test with ${mode}: every step matches a Map`, async () => {
     const seed = testSeed(`db-model ${mode}`);
     const r = seededRandom(seed);
-    const steps = Number(process.env.KVDB_MODEL_STEPS ?? 3000);
     const dir = tempDir();
     const compacting = mode === "compactions across many levels";
     // Tiny sizes so that many tables and levels form within a few thousand steps.
@@ -265,7 +267,7 @@ for (const mode of ["flushes and reopens", "compactions across many levels"] as 
     let scans: OpenScan[] = [];
     let deepestLevel = 0;
     let compactions = 0;
-    for (let step = 0; step < steps; step++) {
+    for (let step = 0; step < MODEL_STEPS; step++) {
       if (step % 50 === 0) deepestLevel = Math.max(deepestLevel, db.stats().sstables.levels.findLastIndex((l) => l.files > 0));
       const op = r.next();
       const where = `seed=${seed} step=${step}`;
@@ -327,5 +329,5 @@ for (const mode of ["flushes and reopens", "compactions across many levels"] as 
       expect(deepestLevel).toBeGreaterThanOrEqual(2);
     }
     await db.close();
-  });
+  }, Math.max(60_000, MODEL_STEPS * 5));
 }

@@ -8,6 +8,7 @@ import { openDatabase } from "../../src/db.ts";
 import { seededRandom, testSeed } from "../support/random.ts";
 import { tempDir } from "../support/tmpdir.ts";
 
+/** Kill cycles per test (KVDB_CRASH_CYCLES for longer runs); the time limit grows with them. */
 const CYCLES = Number(process.env.KVDB_CRASH_CYCLES ?? 4);
 const WRITER = join(import.meta.dir, "../support/crash_writer.ts");
 
@@ -80,5 +81,5 @@ for (const [name, options] of [
         expect(state.levels.slice(1).flat().length).toBeGreaterThan(0);
       }
     }
-  });
+  }, Math.max(60_000, CYCLES * 5_000));
 }
