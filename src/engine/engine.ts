@@ -17,7 +17,7 @@
  */
 import { join } from "node:path";
 import { KvdbError, isKvdbError } from "./errors.ts";
-import { compareBytes, concatBytes } from "./coding.ts";
+import { concatBytes, keyFingerprint } from "./coding.ts";
 import { KIND_DELETE, KIND_PUT, type EntryIterator, type Kind } from "./iterator.ts";
 import { MemTable } from "./memtable.ts";
 import { MergingIterator } from "./merging_iterator.ts";
@@ -786,18 +786,19 @@ export class Engine {
     }
     // Newest data first: level 0 (overlapping, newest table first), then one table per deeper level.
     // Plain loops: a generator here cost more than the search.
+    const fp = keyFingerprint(key);
     const levels = version.levels;
     const l0 = levels[0];
     for (let i = 0; i < l0.length; i++) {
       const t = l0[i];
-      if (compareBytes(key, t.meta.smallest) < 0 || compareBytes(key, t.meta.largest) > 0) continue;
+      if (!t.covers(key, fp)) continue;
       const hit = t.reader.get(key, seq, hash);
       if (hit) return hit.kind === KIND_PUT ? hit.value : undefined;
     }
     for (let level = 1; level < levels.length; level++) {
       const files = levels[level];
       if (files.length === 0) continue;
-      const t = findFile(files, key);
+      const t = findFile(files, key, fp);
       if (t === undefined) continue;
       const hit = t.reader.get(key, seq, hash);
       if (hit) return hit.kind === KIND_PUT ? hit.value : undefined;

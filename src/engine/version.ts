@@ -12,20 +12,44 @@
  */
 import type { FileMeta } from "./manifest.ts";
 import type { TableReader } from "./sstable/reader.ts";
-import { compareBytes } from "./coding.ts";
+import { compareBytes, keyFingerprint } from "./coding.ts";
 
 export const NUM_LEVELS = 7;
 
 /** One open SSTable shared by every Version that contains it. */
 export class TableHandle {
   private refs = 0;
+  private meta_: FileMeta;
+  /** keyFingerprint of meta.smallest and meta.largest: most key-range checks end on them. */
+  smallestFp = 0;
+  largestFp = 0;
 
   constructor(
-    /** Replaced when a trivial move re-levels the table. */
-    public meta: FileMeta,
+    meta: FileMeta,
     readonly reader: TableReader,
     private readonly onUnreferenced: (table: TableHandle) => void,
-  ) {}
+  ) {
+    this.meta_ = meta;
+    this.meta = meta;
+  }
+
+  get meta(): FileMeta {
+    return this.meta_;
+  }
+
+  /** Replaced when a trivial move re-levels the table. */
+  set meta(m: FileMeta) {
+    this.meta_ = m;
+    this.smallestFp = keyFingerprint(m.smallest);
+    this.largestFp = keyFingerprint(m.largest);
+  }
+
+  /** Whether `key` (whose keyFingerprint is `fp`) lies in [smallest, largest]. */
+  covers(key: Uint8Array, fp: number): boolean {
+    const m = this.meta_;
+    if (fp !== this.smallestFp ? fp < this.smallestFp : compareBytes(key, m.smallest) < 0) return false;
+    return fp !== this.largestFp ? fp < this.largestFp : compareBytes(key, m.largest) <= 0;
+  }
 
   ref(): void {
     this.refs++;
@@ -62,17 +86,22 @@ export class Version {
   }
 }
 
-/** Binary search in a sorted, non-overlapping level for the file whose range holds `key`. */
-export function findFile(files: TableHandle[], key: Uint8Array): TableHandle | undefined {
+/**
+ * Binary search in a sorted, non-overlapping level for the file whose range holds `key`.
+ * `fp`: the key's keyFingerprint, when the caller has it already.
+ */
+export function findFile(files: TableHandle[], key: Uint8Array, fp = keyFingerprint(key)): TableHandle | undefined {
   let lo = 0;
   let hi = files.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compareBytes(files[mid].meta.largest, key) < 0) lo = mid + 1;
+    const f = files[mid];
+    const below = fp !== f.largestFp ? f.largestFp < fp : compareBytes(f.meta.largest, key) < 0;
+    if (below) lo = mid + 1;
     else hi = mid;
   }
   const t = files[lo];
-  return t && compareBytes(key, t.meta.smallest) >= 0 ? t : undefined;
+  return t && (fp !== t.smallestFp ? fp > t.smallestFp : compareBytes(key, t.meta.smallest) >= 0) ? t : undefined;
 }
 
 /** Orders a level's tables as a Version expects them. */

@@ -12,19 +12,9 @@
  * The block's offset and size sit next to its fingerprint (four numbers per block, two
  * blocks per cache line), so the line the search ends on also holds the handle.
  */
-import { compareBytes } from "../coding.ts";
+import { compareBytes, keyFingerprint as fingerprint } from "../coding.ts";
 
 const EMPTY = new Uint8Array(0);
-
-/** Bytes [at, at + 6) of `k` as a big-endian number, zero-padded past the end. */
-function fingerprint(k: Uint8Array, at: number): number {
-  if (at + 6 <= k.length) {
-    return ((k[at] << 16) | (k[at + 1] << 8) | k[at + 2]) * 0x1000000 + ((k[at + 3] << 16) | (k[at + 4] << 8) | k[at + 5]);
-  }
-  let v = 0;
-  for (let i = at; i < at + 6; i++) v = v * 256 + (i < k.length ? k[i] : 0);
-  return v;
-}
 
 export class BlockIndex {
   /** Per data block, its last user key (strictly ascending). */
