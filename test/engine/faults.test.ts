@@ -6,7 +6,6 @@ import { Engine } from "../../src/engine/engine.ts";
 import { ioError, isKvdbError } from "../../src/engine/errors.ts";
 import { NodeFileSystem, type WritableFile } from "../../src/engine/fs.ts";
 import { KIND_PUT } from "../../src/engine/iterator.ts";
-import { FaultyFileSystem } from "../support/faulty_fs.ts";
 import { seededRandom, testSeed } from "../support/random.ts";
 import { tempDir } from "../support/tmpdir.ts";
 
@@ -48,9 +47,9 @@ function errno(code: string, message: string): Error {
 
 /**
  * Injects faults exactly as the real file system reports failures (IO_ERROR KvdbErrors
- * wrapping an errno), per operation and path pattern, and counts them. (FaultyFileSystem
- * in test/support throws bare errors; this one also fails opens, skips the first N
- * matches, and covers every operation the engine makes durable.)
+ * wrapping an errno), per operation and path pattern, and counts them: opens, appends
+ * (failed or short), syncs and directory syncs, optionally after letting the first N
+ * matches through.
  */
 class InjectingFileSystem extends NodeFileSystem {
   rules: Rule[] = [];
@@ -157,27 +156,27 @@ async function withLevel0Tables(options: { autoCompact: boolean; tables: number 
 }
 
 describe("fault injection through the file-system layer", () => {
-  for (const [name, kind, faults] of [
-    ["failing fdatasync", "wal-fdatasync", { failSync: /\.wal$/ }],
-    ["ENOSPC on append", "wal-enospc", { failWrite: /\.wal$/ }],
-    ["short write", "wal-short-write", { shortWrite: /\.wal$/ }],
+  for (const [name, kind, op] of [
+    ["failing fdatasync", "wal-fdatasync", "sync"],
+    ["ENOSPC on append", "wal-enospc", "write"],
+    ["short write", "wal-short-write", "short"],
   ] as const) {
     test(`WAL ${name}: the write is not acknowledged, later writes fail, reads work, nothing acknowledged is lost`, async () => {
       const dir = tempDir();
-      const fs = new FaultyFileSystem();
+      const fs = new InjectingFileSystem();
       const db = await openDatabase(dir, { fs, sync: "always" });
       for (let i = 0; i < 20; i++) await db.put(`k${i}`, `v${i}`);
-      fs.faults = { ...faults };
+      fs.rules = [{ op, match: /\.wal$/ }];
       const err = await rejection(db.put("doomed", "x"));
       expect(isKvdbError(err, "IO_ERROR")).toBe(true);
-      fs.faults = {};
+      fs.rules = [];
       // Sticky: the WAL's state is unknown after a failure, so nothing more is acknowledged.
       const later = await rejection(db.put("later", "y"));
       expect(isKvdbError(later, "IO_ERROR")).toBe(true);
       expect(text(await db.get("k3"))).toBe("v3");
       expect(await db.get("later")).toBeUndefined();
       await db.close();
-      tally(kind, fs.injected.sync + fs.injected.write + fs.injected.short);
+      tally(kind, fs.count);
 
       const reopened = await openDatabase(dir);
       for (let i = 0; i < 20; i++) expect(text(await reopened.get(`k${i}`))).toBe(`v${i}`);
@@ -188,9 +187,9 @@ describe("fault injection through the file-system layer", () => {
 
   test("a failing flush stops writes with a clear error; reopen recovers everything acknowledged from the WAL", async () => {
     const dir = tempDir();
-    const fs = new FaultyFileSystem();
+    const fs = new InjectingFileSystem();
     const db = await openDatabase(dir, { fs, sync: "always", memtableBytes: 4096 });
-    fs.faults = { failSync: /\.sst$/ };
+    fs.rules = [{ op: "sync", match: /\.sst$/ }];
     const acked: string[] = [];
     let failure: unknown;
     for (let i = 0; i < 400 && !failure; i++) {
@@ -201,8 +200,8 @@ describe("fault injection through the file-system layer", () => {
         failure = e;
       }
     }
-    expect(fs.injected.sync).toBeGreaterThan(0);
-    tally("sst-fdatasync-flush", fs.injected.sync);
+    expect(fs.count).toBeGreaterThan(0);
+    tally("sst-fdatasync-flush", fs.count);
     expect(isKvdbError(failure, "IO_ERROR")).toBe(true);
     expect((failure as Error).message).toContain("flush failed");
     expect(text(await db.get(acked[0]))).toBe("x".repeat(100));
