@@ -38,7 +38,6 @@
  * reads one bound only (see src/indexing/range_bounds.ts).
  */
 import { Database as Sqlite } from "bun:sqlite";
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { openDatabase, type Database } from "../src/db.ts";
@@ -49,6 +48,7 @@ import { RangeIndexPlanner } from "../src/indexing/range_plan.ts";
 import { executeQuery } from "../src/query/execute.ts";
 import type { QueryRequest, QueryResponse } from "../src/query/types.ts";
 import { peakRss, progress, resetPeakRss, sampleRss } from "./bench/result.ts";
+import { scratchDir } from "./bench/scratch-dir.ts";
 import { buildWorkload, type Workload } from "./bench/workload.ts";
 
 const N = envInt("BENCH_DOCS", 1_000_000);
@@ -264,14 +264,8 @@ async function child(engine: string): Promise<void> {
   const w = buildWorkload(N, SEED);
   Bun.gc(true);
   resetPeakRss();
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), `kvdb-bench-range-${engine}-`));
-  const cleanup = (): void => fs.rmSync(root, { recursive: true, force: true });
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      cleanup();
-      process.exit(130);
-    });
-  }
+  const scratch = scratchDir(`kvdb-bench-range-${engine}-`);
+  const root = scratch.path;
   try {
     progress(engine, `data set: ${w.n.toLocaleString("en-US")} documents, ${(w.valueBytes / w.n).toFixed(1)} bytes on average, baseline RSS ${(sampleRss() / 1048576).toFixed(0)} MiB`);
     let bench: Bench;
@@ -286,7 +280,7 @@ async function child(engine: string): Promise<void> {
     await bench.close();
     process.stdout.write(JSON.stringify({ peakRss: peakRss() }) + "\n");
   } finally {
-    cleanup();
+    scratch.remove();
   }
 }
 

@@ -15,12 +15,11 @@
  * BENCH_ENGINES, BENCH_SQLITE_CACHE_MIB, BENCH_SQLITE_MMAP, BENCH_COMPACT); see
  * scripts/bench/config.ts.
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { readConfig, type BenchConfig } from "./bench/config.ts";
+import { machineLines } from "./bench/machine.ts";
 import { renderReport } from "./bench/report.ts";
 import { peakRss, resetPeakRss, sampleRss, type EngineResult } from "./bench/result.ts";
+import { scratchDir } from "./bench/scratch-dir.ts";
 import { buildWorkload } from "./bench/workload.ts";
 
 async function child(engine: string, cfg: BenchConfig): Promise<void> {
@@ -31,14 +30,8 @@ async function child(engine: string, cfg: BenchConfig): Promise<void> {
   process.stderr.write(
     `[${engine}] data set: ${w.n.toLocaleString("en-US")} keys, ${(w.valueBytes / w.n).toFixed(1)} value bytes on average, baseline RSS ${(baselineRss / 1048576).toFixed(0)} MiB\n`,
   );
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), `kvdb-bench-${engine}-`));
-  const cleanup = (): void => fs.rmSync(root, { recursive: true, force: true });
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      cleanup();
-      process.exit(130);
-    });
-  }
+  const scratch = scratchDir(`kvdb-bench-${engine}-`);
+  const root = scratch.path;
   try {
     // Imported here so that a broken engine does not stop the other engine's child.
     let result: EngineResult;
@@ -49,16 +42,8 @@ async function child(engine: string, cfg: BenchConfig): Promise<void> {
     result.peakRss = peakRss();
     process.stdout.write(JSON.stringify(result) + "\n");
   } finally {
-    cleanup();
+    scratch.remove();
   }
-}
-
-function machine(): string[] {
-  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-  return [
-    `machine: ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${cpu}`,
-    `runtime: Bun ${Bun.version}, ${os.type()} ${os.release()}, temp dir ${os.tmpdir()}`,
-  ];
 }
 
 async function parent(cfg: BenchConfig): Promise<number> {
@@ -68,7 +53,7 @@ async function parent(cfg: BenchConfig): Promise<number> {
         `${cfg.durableOps.toLocaleString("en-US")} durable writes from 1 writer and ` +
         `${cfg.durableOpsConcurrent.toLocaleString("en-US")} from ${cfg.writers} writers, ` +
         `${cfg.reads.toLocaleString("en-US")} reads per read phase, ${cfg.scans} scans per 1% scan kind`,
-      ...machine(),
+      ...machineLines(),
       `engines: ${cfg.engines.join(", ")} (each in its own child process, one after the other)`,
       "",
     ].join("\n"),
