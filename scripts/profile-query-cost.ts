@@ -28,7 +28,6 @@
  * The engine's read view is reached through a cast: this is a measuring tool, and the
  * point reads are what the query executor does per candidate.
  */
-import { Database as Sqlite } from "bun:sqlite";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -37,6 +36,7 @@ import type { Database, IndexDefinition, QueryRequest } from "../src/types.ts";
 import { cityCensus, queryCities } from "./bench/index-workload.ts";
 import { settle } from "./bench/kvdb-settle.ts";
 import { machineLines } from "./bench/machine.ts";
+import { openSqliteKv } from "./bench/sqlite-kv.ts";
 import { buildWorkload } from "./bench/workload.ts";
 
 const env = process.env;
@@ -115,10 +115,7 @@ try {
   await settle(db);
   process.stderr.write("kvdb loaded and compacted\n");
 
-  const sql = new Sqlite(path.join(root, "bench.sqlite"), { create: true });
-  sql.exec("PRAGMA journal_mode=WAL");
-  sql.exec("PRAGMA synchronous=NORMAL");
-  sql.exec("CREATE TABLE kv(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID");
+  const sql = openSqliteKv(path.join(root, "bench.sqlite"));
   sql.exec("CREATE INDEX kv_city ON kv(json_extract(v, '$.city'))");
   sql.exec("CREATE INDEX kv_age ON kv(json_extract(v, '$.age'))");
   const put = sql.prepare("INSERT INTO kv(k, v) VALUES (?, ?)");

@@ -19,10 +19,11 @@
  *     PROFILE_SRC=/tmp/kvdb-base/src,src bun scripts/profile-reads.ts   # A/B
  *     PROFILE_ONLY=scan,get bun scripts/profile-reads.ts
  */
-import { Database as Sqlite } from "bun:sqlite";
+import type { Database as Sqlite } from "bun:sqlite";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { openSqliteKv } from "./bench/sqlite-kv.ts";
 import { buildWorkload, bucketPrefix, BUCKETS, mulberry32, prefixEnd, randomRanges, randomReads } from "./bench/workload.ts";
 
 const env = process.env;
@@ -83,10 +84,7 @@ let t0 = 0;
 let sql: Sqlite | undefined;
 if (env.PROFILE_SQLITE === "1") {
   fs.mkdirSync(path.join(root, "sqlite"));
-  sql = new Sqlite(path.join(root, "sqlite", "bench.sqlite"), { create: true });
-  sql.exec("PRAGMA journal_mode=WAL");
-  sql.exec("PRAGMA synchronous=NORMAL");
-  sql.exec("CREATE TABLE kv(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID");
+  sql = openSqliteKv(path.join(root, "sqlite", "bench.sqlite"));
   const put = sql.prepare("INSERT OR REPLACE INTO kv(k, v) VALUES (?, ?)");
   const tx = sql.transaction((from: number, to: number) => {
     for (let j = from; j < to; j++) put.run(w.keys[w.order[j]], w.value(w.order[j]));

@@ -16,13 +16,14 @@
  *    query plans are recorded in the notes.
  * 3. `REINDEX kv_city`, and `DROP INDEX` + `CREATE INDEX`.
  */
-import { Database } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { IndexBenchConfig } from "./index-config.ts";
 import type { CityCensus } from "./index-workload.ts";
 import type { CityTiming, IndexEngineResult } from "./index-result.ts";
 import { cpuMs } from "./cpu-clock.ts";
+import { openSqliteKv } from "./sqlite-kv.ts";
 import { diskBytes, progress, rate, sampleRss, type Rate } from "./result.ts";
 import type { Workload } from "./workload.ts";
 
@@ -30,17 +31,9 @@ const NAME = "sqlite";
 const CREATE_INDEX = "CREATE INDEX kv_city ON kv(json_extract(v, '$.city'))";
 const WHERE = "json_extract(v, '$.city') = ?";
 
-function open(file: string): Database {
-  const db = new Database(file, { create: true });
-  db.exec("PRAGMA journal_mode=WAL");
-  db.exec("PRAGMA synchronous=NORMAL");
-  db.exec("CREATE TABLE IF NOT EXISTS kv(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID");
-  return db;
-}
-
 function load(w: Workload, cfg: IndexBenchConfig, dir: string, indexed: boolean): { db: Database; load: Rate; cpuMs: number; disk: number } {
   fs.mkdirSync(dir);
-  const db = open(path.join(dir, "bench.sqlite"));
+  const db = openSqliteKv(path.join(dir, "bench.sqlite"));
   if (indexed) db.exec(CREATE_INDEX);
   const put = db.prepare("INSERT OR REPLACE INTO kv(k, v) VALUES (?, ?)");
   const tx = db.transaction((from: number, to: number) => {
