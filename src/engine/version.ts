@@ -19,7 +19,7 @@ export const NUM_LEVELS = 7;
 /** One open SSTable shared by every Version that contains it. */
 export class TableHandle {
   private refs = 0;
-  private meta_: FileMeta;
+  private meta_!: FileMeta;
   /** keyFingerprint of meta.smallest and meta.largest: most key-range checks end on them. */
   smallestFp = 0;
   largestFp = 0;
@@ -29,7 +29,6 @@ export class TableHandle {
     readonly reader: TableReader,
     private readonly onUnreferenced: (table: TableHandle) => void,
   ) {
-    this.meta_ = meta;
     this.meta = meta;
   }
 
@@ -101,7 +100,7 @@ export function findFile(files: TableHandle[], key: Uint8Array, fp = keyFingerpr
     else hi = mid;
   }
   const t = files[lo];
-  return t && (fp !== t.smallestFp ? fp > t.smallestFp : compareBytes(key, t.meta.smallest) >= 0) ? t : undefined;
+  return t !== undefined && t.covers(key, fp) ? t : undefined;
 }
 
 /** Orders a level's tables as a Version expects them. */
