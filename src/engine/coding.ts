@@ -30,6 +30,23 @@ export function fromUtf8(b: Uint8Array): string {
   return decoder.decode(b);
 }
 
+/** Bun and Node's Buffer method: bytes → string of code units 0..255, no copy of a Buffer view needed. */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+
+/**
+ * Bytes as a binary string, one code unit per byte: lossless, so a Map key for byte
+ * strings, and strings compare (`<`) as their bytes do. (TextDecoder("latin1") is
+ * windows-1252: it maps 0x80–0x9F elsewhere, which breaks the order.)
+ */
+export function binaryString(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  return latin1Slice.call(bytes, start, end);
+}
+
+/** A binary string back to its bytes. */
+export function binaryBytes(s: string): Uint8Array {
+  return Buffer.from(s, "latin1");
+}
+
 /**
  * Bytes [at, at + 6) of `k` as a big-endian number, zero-padded past the end. When two
  * keys' fingerprints differ they order the keys as compareBytes does; when equal, only a

@@ -17,7 +17,7 @@
  */
 import { join } from "node:path";
 import { KvdbError, isKvdbError } from "./errors.ts";
-import { concatBytes, keyFingerprint } from "./coding.ts";
+import { binaryString, concatBytes, keyFingerprint } from "./coding.ts";
 import { KIND_DELETE, KIND_PUT, type EntryIterator, type Kind } from "./iterator.ts";
 import { MemTable } from "./memtable.ts";
 import { MergingIterator } from "./merging_iterator.ts";
@@ -922,11 +922,8 @@ function toWalOp(op: EngineOp): BatchOp {
   return op.operand ? { kind: KIND_MERGE, key: op.key, value: op.operand } : op;
 }
 
-const latin1 = new TextDecoder("latin1");
-/** A Map key for bytes (latin1 maps each byte to one char, so it is lossless). */
-function keyId(key: Uint8Array): string {
-  return latin1.decode(key);
-}
+/** A Map key for bytes. */
+const keyId = (key: Uint8Array): string => binaryString(key);
 
 function closedError(): KvdbError {
   return new KvdbError("CLOSED", "the database is closed");

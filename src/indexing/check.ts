@@ -19,7 +19,7 @@
  * serving while `POST /check` runs; the pinned snapshot keeps what it reads consistent.
  */
 import type { Engine, ReadView } from "../engine/engine.ts";
-import { concatBytes, fromUtf8, prefixEnd, utf8 } from "../engine/coding.ts";
+import { binaryString, concatBytes, fromUtf8, prefixEnd, utf8 } from "../engine/coding.ts";
 import { isKvdbError } from "../engine/errors.ts";
 import type { CheckProblem } from "../engine/check.ts";
 import type { IndexType } from "./definition.ts";
@@ -67,8 +67,6 @@ const USER_KEYSPACE_END = new Uint8Array([0xff]);
 const ZERO = new Uint8Array([0]);
 /** Records read between two yields to the event loop. */
 const SLICE = 1000;
-const latin1 = new TextDecoder("latin1");
-const idOf = (b: Uint8Array) => latin1.decode(b);
 
 /** Checks `indexes` (as declared now) against the data at one snapshot of `engine`. */
 export async function checkIndexes(engine: Engine, indexes: readonly IndexInstance[], options: IndexCheckOptions = {}): Promise<IndexCheckReport> {
@@ -193,7 +191,7 @@ class IndexChecker {
           let present: boolean;
           if (this.isRange) present = this.view.get(rangeEntryKey(term, key)) !== undefined;
           else {
-            const id = idOf(term);
+            const id = binaryString(term);
             if (this.brokenTerms.has(id)) continue;
             let list = lists.get(id);
             if (!list) {
@@ -228,7 +226,7 @@ class IndexChecker {
     let why: string | undefined;
     if (!this.index.inScope(key)) why = "lies outside the index's scope";
     else if (record === undefined) why = "does not exist";
-    else if (!encodedValues(this.index, key, record).has(idOf(enc))) why = "does not yield this value";
+    else if (!encodedValues(this.index, key, record).has(binaryString(enc))) why = "does not yield this value";
     if (why === undefined) return;
     this.figures.stale++;
     const text = lossy(key);
@@ -264,7 +262,7 @@ class IndexChecker {
       }
       if (parsed.kind === "range") return this.damage(`range entry in an equality index: ${hex(key)}`);
       const term = key.subarray(0, parsed.valueEnd);
-      if (pending && idOf(pending.term) !== idOf(term)) {
+      if (pending && binaryString(pending.term) !== binaryString(term)) {
         this.finishTerm(pending);
         pending = undefined;
       }
@@ -280,7 +278,7 @@ class IndexChecker {
     const enc = t.term.subarray(this.index.dataPrefix.length);
     const what = describeValue(enc);
     if (!t.meta) {
-      this.brokenTerms.add(idOf(t.term));
+      this.brokenTerms.add(binaryString(t.term));
       return this.damage(`${what}: posting blocks without a meta record`);
     }
     const where = `${this.file} ${what}`;
@@ -293,7 +291,7 @@ class IndexChecker {
         replay.add(b.value, where);
       }
     } catch (e) {
-      this.brokenTerms.add(idOf(t.term));
+      this.brokenTerms.add(binaryString(t.term));
       return this.damage(`${what}: ${isKvdbError(e) ? e.message.replace(`${where}: `, "") : String(e)}`);
     }
     const live = replay.liveKeys();

@@ -13,7 +13,7 @@
  * index on `$.address.city` could miss documents the filter matches.
  */
 import type { Engine } from "../engine/engine.ts";
-import { compareBytes, utf8 } from "../engine/coding.ts";
+import { binaryString, compareBytes, utf8 } from "../engine/coding.ts";
 import type { AccessPath, DocumentStream, PlannableIndex } from "../query/planner.ts";
 import type { ParsedQuery } from "../query/request.ts";
 import type { FilterNode } from "../query/filter.ts";
@@ -32,7 +32,6 @@ type Scalar = string | number | boolean | null;
 /** The values a filter pins the indexed field to, or why it does not. */
 type Terms = { values: Scalar[]; exact: boolean } | { rejected: string };
 
-const latin1 = new TextDecoder("latin1");
 
 export class EqualityIndexPlanner implements PlannableIndex {
   readonly name: string;
@@ -137,7 +136,7 @@ function isScalar(v: JsonValue): v is Scalar {
 
 function dedupe(values: Uint8Array[]): Uint8Array[] {
   const seen = new Map<string, Uint8Array>();
-  for (const v of values) seen.set(latin1.decode(v), v);
+  for (const v of values) seen.set(binaryString(v), v);
   return [...seen.values()];
 }
 

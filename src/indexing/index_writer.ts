@@ -9,7 +9,7 @@
  * replaceable.
  */
 import type { BatchReader, EngineOp } from "../engine/engine.ts";
-import { ByteWriter, utf8 } from "../engine/coding.ts";
+import { binaryString, ByteWriter, utf8 } from "../engine/coding.ts";
 import { KIND_DELETE, KIND_PUT } from "../engine/iterator.ts";
 import { blockKey, metaKey, rangeEntryKey, termPrefix } from "./keys.ts";
 import { OP_ADD, OP_REMOVE, PostingReplay, postingEntryLength, writePostingEntry } from "./posting_block.ts";
@@ -26,8 +26,6 @@ export interface BlockLimits {
 export const DEFAULT_BLOCK_LIMITS: BlockLimits = { blockEntries: 256, blockBytes: 16 * 1024 };
 
 const EMPTY = new Uint8Array(0);
-const latin1 = new TextDecoder("latin1");
-const idOf = (key: Uint8Array) => latin1.decode(key);
 
 /** The last block of a posting list as this batch leaves it: the stored bytes plus what the batch appended. */
 interface OpenBlock {
@@ -54,7 +52,7 @@ interface Term {
 export class IndexWriter {
   /** Registry records, range entries and deletes, by key. */
   private readonly pending = new Map<string, EngineOp>();
-  /** Posting lists touched by this batch: index → encoded value (latin1) → state. */
+  /** Posting lists touched by this batch: index → encoded value (binary string) → state. */
   private readonly terms = new Map<IndexInstance, Map<string, Term>>();
 
   constructor(
@@ -68,9 +66,9 @@ export class IndexWriter {
 
   /**
    * Appends an add or remove of `primaryKey` to the posting list of `encodedValue`.
-   * `valueId`: the encoded value as a latin1 string, when the caller has it already.
+   * `valueId`: the encoded value as a binary string, when the caller has it already.
    */
-  appendPosting(index: IndexInstance, encodedValue: Uint8Array, op: number, primaryKey: Uint8Array, liveDelta: number, valueId = idOf(encodedValue)): void {
+  appendPosting(index: IndexInstance, encodedValue: Uint8Array, op: number, primaryKey: Uint8Array, liveDelta: number, valueId = binaryString(encodedValue)): void {
     const t = this.termOf(index, encodedValue, valueId);
     const meta = t.meta;
     const entryLength = postingEntryLength(primaryKey);
@@ -115,15 +113,15 @@ export class IndexWriter {
   rangeEntry(index: IndexInstance, encodedValue: Uint8Array, primaryKey: Uint8Array, present: boolean): void {
     const key = rangeEntryKey(termPrefix(index.dataPrefix, encodedValue), primaryKey);
     if (present) this.put(key, EMPTY);
-    else this.pending.set(idOf(key), { kind: KIND_DELETE, key, value: EMPTY, internal: true });
+    else this.pending.set(binaryString(key), { kind: KIND_DELETE, key, value: EMPTY, internal: true });
   }
 
   put(key: Uint8Array, value: Uint8Array): void {
-    this.pending.set(idOf(key), { kind: KIND_PUT, key, value, replaceable: true, internal: true });
+    this.pending.set(binaryString(key), { kind: KIND_PUT, key, value, replaceable: true, internal: true });
   }
 
   delete(key: Uint8Array): void {
-    this.pending.set(idOf(key), { kind: KIND_DELETE, key, value: EMPTY, replaceable: true, internal: true });
+    this.pending.set(binaryString(key), { kind: KIND_DELETE, key, value: EMPTY, replaceable: true, internal: true });
   }
 
   /** The batch's index ops: one per key (each touched block and meta record once). */

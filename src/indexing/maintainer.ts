@@ -8,6 +8,7 @@
  * writers can never lose a posting, and an update that moves a record from one value to
  * another never leaves it answering for the old one.
  */
+import { binaryString } from "../engine/coding.ts";
 import type { BatchReader, EngineOp } from "../engine/engine.ts";
 import { KIND_PUT } from "../engine/iterator.ts";
 import { encodeIndexValue } from "./value_codec.ts";
@@ -16,13 +17,11 @@ import { OP_ADD, OP_REMOVE } from "./posting_block.ts";
 import type { IndexInstance } from "./instance.ts";
 import type { IndexValue } from "./extractor.ts";
 
-const latin1 = new TextDecoder("latin1");
-const idOf = (b: Uint8Array) => latin1.decode(b);
 
 const NONE: ReadonlyMap<string, Uint8Array> = new Map();
 const NO_VALUES: readonly IndexValue[] = [];
 
-/** An index value's encoding and that encoding as latin1 text (a Map key that compares like the bytes). */
+/** An index value's encoding and that encoding as a binary string (a Map key). */
 interface Encoded {
   enc: Uint8Array;
   id: string;
@@ -44,17 +43,17 @@ function encodedOf(index: IndexInstance, v: IndexValue): Encoded {
   if (e === undefined) {
     if (memo.size === MEMO_MAX) memo.clear();
     const enc = encodeIndexValue(v);
-    memo.set(v, (e = { enc, id: idOf(enc) }));
+    memo.set(v, (e = { enc, id: binaryString(enc) }));
   }
   return e;
 }
 
-/** The encoded, de-duplicated values `index` extracts from one record, by their latin1 text. */
+/** The encoded, de-duplicated values `index` extracts from one record, by their binary strings. */
 export function encodedValues(index: IndexInstance, key: Uint8Array, value: Uint8Array | undefined): ReadonlyMap<string, Uint8Array> {
   return value === undefined ? NONE : encodedMap(index, index.extract(key, value));
 }
 
-/** `values` encoded, by their latin1 text. */
+/** `values` encoded, by their binary strings. */
 function encodedMap(index: IndexInstance, values: readonly IndexValue[]): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const v of values) {
@@ -124,7 +123,7 @@ export function maintainIndexes(indexes: readonly IndexInstance[], ops: EngineOp
       if (index.inScope(op.key) && index.maintains(op.key)) (applicable ??= []).push(index);
     }
     if (!applicable) continue;
-    const id = idOf(op.key);
+    const id = binaryString(op.key);
     const before = written.has(id) ? written.get(id) : reader.get(op.key);
     const after = op.kind === KIND_PUT ? op.value : undefined;
     written.set(id, after);

@@ -10,7 +10,7 @@
  * instead of decoding and sorting the whole list again.
  */
 import type { ReadView } from "../engine/engine.ts";
-import { bytesEqual, utf8 } from "../engine/coding.ts";
+import { binaryString, bytesEqual, utf8 } from "../engine/coding.ts";
 import { blockKey, metaKey, termPrefix } from "./keys.ts";
 import { EMPTY_META, decodeMeta, type PostingMeta } from "./posting_meta.ts";
 import { PostingReplay } from "./posting_block.ts";
@@ -72,14 +72,13 @@ export class PostingCache {
   }
 }
 
-const latin1 = new TextDecoder("latin1");
 
 /** The posting list of `encodedValue` in `index`, as of `view`. */
 export function readPostingList(index: IndexInstance, encodedValue: Uint8Array, view: ReadView, cache?: PostingCache): PostingList {
   const term = termPrefix(index.dataPrefix, encodedValue);
   const metaBytes = view.get(metaKey(term));
   if (!metaBytes) return EMPTY_LIST;
-  const id = latin1.decode(term);
+  const id = binaryString(term);
   const hit = cache?.get(id, metaBytes);
   if (hit) return hit;
   const where = `index ${index.name}`;

@@ -14,25 +14,12 @@
  * so a cached list is exactly what reading the index again would give.
  */
 import type { ReadView } from "../engine/engine.ts";
-import { concatBytes, copyBytes } from "../engine/coding.ts";
+import { binaryString, concatBytes, copyBytes } from "../engine/coding.ts";
 import { corruption } from "../engine/errors.ts";
 import { TAG_NULL, TAG_NUMBER, TAG_STRING, decodeEscaped } from "./value_codec.ts";
 import type { ValueInterval } from "./range_bounds.ts";
 
 const WHAT = "range index entry";
-
-/** Bun and Node's Buffer method: bytes → string of code units 0..255, no copy of a Buffer view needed. */
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
-
-/** A byte string as a binary string (one code unit per byte). */
-export function binaryString(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  return latin1Slice.call(bytes, start, end);
-}
-
-/** A binary string back to its bytes. */
-export function binaryBytes(s: string): Uint8Array {
-  return Buffer.from(s, "latin1");
-}
 
 /** Offset just past the encoded value starting at `at` (the value's tag). */
 export function valueEnd(key: Uint8Array, at: number): number {

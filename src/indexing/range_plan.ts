@@ -28,7 +28,7 @@
  */
 import type { Engine, ReadView } from "../engine/engine.ts";
 import type { SnapshotIterator } from "../engine/snapshot_iterator.ts";
-import { compareBytes, concatBytes, prefixEnd, utf8 } from "../engine/coding.ts";
+import { binaryBytes, binaryString, compareBytes, concatBytes, prefixEnd, utf8 } from "../engine/coding.ts";
 import { TOP_K_CANDIDATES, type AccessPath, type DocumentStream, type PathCounters, type PlanHints, type PlannableIndex, type SortedAccessPath, type SortedCursor, type SortedStreams } from "../query/planner.ts";
 import type { ParsedQuery } from "../query/request.ts";
 import type { RawEntryCursor } from "../query/source.ts";
@@ -37,7 +37,7 @@ import { simpleFieldPath } from "./extractor.ts";
 import { encodeEscaped } from "./value_codec.ts";
 import { rangesOf, type FieldRanges, type RangeContext, type ValueInterval } from "./range_bounds.ts";
 import { CandidateCursor } from "./candidate_cursor.ts";
-import { RangeKeyCache, binaryBytes, binaryString, collectKeys, primaryKeyOf, rangeId, valueEnd } from "./range_entries.ts";
+import { RangeKeyCache, collectKeys, primaryKeyOf, rangeId, valueEnd } from "./range_entries.ts";
 import type { IndexInstance } from "./instance.ts";
 
 /**

@@ -26,7 +26,7 @@
  * counted in `skipped_not_json` (`plan.docs_decoded` shows how many values were read).
  */
 import type { FilterNode } from "./filter.ts";
-import { utf8 } from "../engine/coding.ts";
+import { binaryString, utf8 } from "../engine/coding.ts";
 
 const BACKSLASH = 0x5c;
 
@@ -45,7 +45,7 @@ export interface Prefilter {
 export function derivePrefilter(filter: FilterNode): Prefilter | null {
   const { values, names } = needlesOf(filter);
   if (values.size === 0) return null;
-  const needles = [...values.values(), ...[...names.values()].filter((n) => !values.has(latin1(n)))];
+  const needles = [...values.values(), ...[...names.values()].filter((n) => !values.has(binaryString(n)))];
   const compiled = needles.map((bytes) => ({ bytes, anchor: anchorOf(bytes) }));
   return {
     needles,
@@ -60,7 +60,7 @@ export function derivePrefilter(filter: FilterNode): Prefilter | null {
 }
 
 interface Needles {
-  /** Keyed by the bytes as latin1 text, for set operations. */
+  /** Keyed by the bytes as a binary string, for set operations. */
   values: Map<string, Uint8Array>;
   names: Map<string, Uint8Array>;
 }
@@ -109,11 +109,7 @@ function needlesOf(node: FilterNode): Needles {
 
 function add(set: Map<string, Uint8Array>, text: string): void {
   const bytes = utf8(text);
-  set.set(latin1(bytes), bytes);
-}
-
-function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  set.set(binaryString(bytes), bytes);
 }
 
 /** True when JSON.stringify writes `s` with no escape (no quote, backslash, control or lone surrogate). */

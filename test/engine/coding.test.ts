@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { ByteReader, ByteWriter, DecodeError, fromUtf8, utf8 } from "../../src/engine/coding.ts";
+import { ByteReader, ByteWriter, DecodeError, binaryBytes, binaryString, compareBytes, fromUtf8, utf8 } from "../../src/engine/coding.ts";
 import { mulberry32, testSeed } from "../support/random.ts";
 
 const SEED = testSeed("coding.test.ts");
@@ -42,4 +42,21 @@ test("ByteWriter and ByteReader round-trip fixed-width integers and varints", ()
   for (const v of big) expect(r.varint()).toBe(v);
   expect(r.remaining).toBe(0);
   expect(() => r.u32()).toThrow(DecodeError);
+});
+
+test("binaryString is lossless and orders strings as compareBytes orders the bytes (0x80-0x9F included)", () => {
+  const rand = mulberry32(SEED + 7);
+  const alphabet = [0x00, 0x01, 0x7f, 0x80, 0x81, 0x9f, 0xa0, 0xfe, 0xff];
+  const bytes = () => Uint8Array.from({ length: Math.floor(rand() * 6) }, () => alphabet[Math.floor(rand() * alphabet.length)]);
+  for (let i = 0; i < 5000; i++) {
+    const a = bytes();
+    const b = bytes();
+    const sa = binaryString(a);
+    const sb = binaryString(b);
+    expect(binaryBytes(sa)).toEqual(a);
+    const byBytes = Math.sign(compareBytes(a, b));
+    const byStrings = sa < sb ? -1 : sa > sb ? 1 : 0;
+    if (byStrings !== byBytes) throw new Error(`seed ${SEED + 7}: ${Buffer.from(a).toString("hex")} vs ${Buffer.from(b).toString("hex")}`);
+  }
+  expect(binaryString(Uint8Array.of(0x61, 0x80, 0x62), 1, 2)).toBe("\u0080");
 });
