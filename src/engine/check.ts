@@ -306,7 +306,7 @@ class FileChecker {
     const scratch = new DecodedBlock();
     for (let i = 0; i < reader.blockCount; i++) {
       try {
-        reader.dataBlock(i).decodeInto(scratch);
+        reader.decodeBlock(i, scratch);
       } catch (e) {
         damagedBlocks++;
         this.fail(e, name);

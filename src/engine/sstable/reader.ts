@@ -144,14 +144,6 @@ export class TableReader {
     return this.index.find(key);
   }
 
-  /** The i-th data block, CRC-checked on first use, as a Block of its own. */
-  dataBlock(i: number): Block {
-    const offset = this.index.offset(i);
-    const size = this.index.size(i);
-    this.checkBlock(i);
-    return new Block(this.file.subarray(offset, offset + size), this.path, offset, "data");
-  }
-
   /**
    * Decodes the i-th data block (CRC-checked on first use) into `out`, from restart point
    * `fromRestart` up to `toRestart` (see Block.decodeInto); values point into the file.
