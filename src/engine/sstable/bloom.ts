@@ -107,7 +107,7 @@ export class BloomFilterBuilder {
       next.set(this.hashes);
       this.hashes = next;
     }
-    this.hashes[this.count++] = murmur32(key, HASH_SEED);
+    this.hashes[this.count++] = bloomHash(key);
   }
 
   get keyCount(): number {
@@ -138,7 +138,7 @@ export function bloomMayContain(filter: Uint8Array, key: Uint8Array, hash?: numb
     const bytes = len - 2;
     const k = filter[bytes];
     if (bytes === 0 || bytes % LINE_BYTES !== 0 || k < 1 || k > MAX_PROBES) return true;
-    return probesSet(filter, bytes / LINE_BYTES, hash ?? murmur32(key, HASH_SEED), k);
+    return probesSet(filter, bytes / LINE_BYTES, hash ?? bloomHash(key), k);
   }
   return legacyMayContain(filter, key, hash);
 }
@@ -175,7 +175,7 @@ function legacyMayContain(filter: Uint8Array, key: Uint8Array, hash: number | un
   const k = filter[len - 1];
   if (k < 1 || k > MAX_PROBES) return true;
   const bits = (len - 1) * 8;
-  let h = hash ?? murmur32(key, HASH_SEED);
+  let h = hash ?? bloomHash(key);
   const delta = ((h >>> 17) | (h << 15)) >>> 0;
   for (let j = 0; j < k; j++) {
     const bit = h % bits;
