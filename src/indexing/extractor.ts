@@ -27,7 +27,9 @@
 import { JSONPath } from "jsonpath-plus";
 import { fromUtf8 } from "../engine/coding.ts";
 import { KvdbError } from "../engine/errors.ts";
-import { startsObject } from "../query/codec.ts";
+// The query codec's definition of JSON (UTF-8, no byte-order mark), so a value the index
+// holds is one the query matcher can read.
+import { parseJsonBytes, startsObject } from "../query/codec.ts";
 import { MemberReader } from "../query/member_reader.ts";
 import type { ExtractorSpec } from "./definition.ts";
 
@@ -72,7 +74,7 @@ function compileJsonPath(path: string): Extractor {
   if (segments.every(isPlainName)) return walkExtractor(segments);
   probe(path, segments);
   return (_key, value) => {
-    const doc = parseJson(value);
+    const doc = parseJsonBytes(value);
     if (doc === undefined) return [];
     let results: unknown;
     try {
@@ -107,7 +109,7 @@ function walkExtractor(segments: readonly string[]): Extractor {
       if (cur === undefined) return [];
       i = 1;
     } else {
-      cur = parseJson(value);
+      cur = parseJsonBytes(value);
       if (cur === undefined) return [];
     }
     for (; i < n; i++) {
@@ -127,20 +129,6 @@ function valuesOf(result: unknown): IndexValue[] {
   const out = new ValueSet();
   out.addResult(result);
   return out.values;
-}
-
-// fatal: invalid UTF-8 is not JSON. ignoreBOM: keep a byte-order mark so JSON.parse
-// refuses it — the query codec's definition of a document, so a value the index holds
-// is one the query matcher can read.
-const jsonDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/** `undefined` when the bytes are not UTF-8 JSON (JSON `null` parses to null). */
-function parseJson(value: Uint8Array): unknown {
-  try {
-    return JSON.parse(jsonDecoder.decode(value));
-  } catch {
-    return undefined;
-  }
 }
 
 /** The value as an index value, or undefined for objects, arrays and NaN. */

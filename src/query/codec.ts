@@ -21,16 +21,19 @@ export function startsObject(bytes: Uint8Array): boolean {
   return bytes[i] === OPEN_BRACE;
 }
 
-/** The document `bytes` holds, or undefined when they are not a UTF-8 JSON object. */
-export function decodeDocument(bytes: Uint8Array): JsonObject | undefined {
-  // Cheap refusal of everything that cannot be an object.
-  if (!startsObject(bytes)) return undefined;
-  let value: unknown;
+/** The JSON value `bytes` hold, or undefined when they are not UTF-8 JSON (JSON `null` parses to null). */
+export function parseJsonBytes(bytes: Uint8Array): unknown {
   try {
-    value = JSON.parse(decoder.decode(bytes));
+    return JSON.parse(decoder.decode(bytes));
   } catch {
     return undefined;
   }
-  // The first byte is "{", so a successful parse is an object (never an array or null).
-  return value as JsonObject;
+}
+
+/** The document `bytes` holds, or undefined when they are not a UTF-8 JSON object. */
+export function decodeDocument(bytes: Uint8Array): JsonObject | undefined {
+  // Cheap refusal of everything that cannot be an object. After it, a successful parse
+  // is an object (never an array or null).
+  if (!startsObject(bytes)) return undefined;
+  return parseJsonBytes(bytes) as JsonObject | undefined;
 }
