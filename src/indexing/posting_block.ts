@@ -89,6 +89,10 @@ export class PostingReplay {
  * block unchanged when nothing collapses.
  */
 export function collapseBlock(block: Uint8Array, where: string): Uint8Array {
+  // Without a remove nothing collapses: a writer only re-adds a key after removing it.
+  // (Repeated adds would only waste bytes.) Bulk-loaded lists are all adds, and this
+  // check reads no key, so compaction rewrites them for the price of a byte walk.
+  if (onlyAdds(block)) return block;
   const last = new Map<string, [number, Uint8Array]>();
   let entries = 0;
   forEachPosting(block, where, (op, pk) => {
@@ -105,4 +109,27 @@ export function collapseBlock(block: Uint8Array, where: string): Uint8Array {
     w.lengthPrefixed(pk);
   }
   return w.finish();
+}
+
+/**
+ * True when `block` is well formed and holds adds only; false for a remove or damage
+ * (the full decode then reports the damage with its offset).
+ */
+function onlyAdds(block: Uint8Array): boolean {
+  const n = block.length;
+  let i = 0;
+  while (i < n) {
+    if (block[i++] !== OP_ADD) return false;
+    let length = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      if (i >= n || shift > 28) return false;
+      b = block[i++];
+      length += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    i += length;
+  }
+  return i === n;
 }

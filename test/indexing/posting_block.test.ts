@@ -32,6 +32,16 @@ describe("posting blocks", () => {
     expect(collapseBlock(untouched, "t")).toBe(untouched);
   });
 
+  test("collapse returns a block of adds as it is, and still reports a damaged one", () => {
+    const adds = block([OP_ADD, "a"], [OP_ADD, "b".repeat(200)], [OP_ADD, ""]);
+    expect(collapseBlock(adds, "t")).toBe(adds);
+    // Damage that only a byte walk can see: a length past the end, a varint cut short,
+    // an unknown op after adds.
+    for (const bad of [adds.subarray(0, adds.length - 1 - 200), new Uint8Array([...adds, OP_ADD, 0x80]), new Uint8Array([...adds, 7, 0])]) {
+      expect(() => collapseBlock(bad, "posting block")).toThrow(/posting block/);
+    }
+  });
+
   test("collapsing any block never changes the replayed live set (randomized)", () => {
     const seed = testSeed("posting collapse");
     const r = seededRandom(seed);
