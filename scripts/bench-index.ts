@@ -13,7 +13,7 @@
  * returning every document and the first 100; `count` of `city = X`; rebuilding the
  * whole index. What each engine does exactly: scripts/bench/index-kvdb-run.ts and
  * scripts/bench/index-sqlite-run.ts. Knobs: scripts/bench/index-config.ts (BENCH_DOCS,
- * BENCH_CITIES, BENCH_ROUNDS, BENCH_LIMIT_ROUNDS, BENCH_COUNT_ROUNDS, plus BENCH_SEED,
+ * BENCH_LOAD_ROUNDS, BENCH_CITIES, BENCH_ROUNDS, BENCH_LIMIT_ROUNDS, BENCH_COUNT_ROUNDS, plus BENCH_SEED,
  * BENCH_BATCH, BENCH_ENGINES).
  */
 import * as os from "node:os";

@@ -12,6 +12,11 @@ export interface IndexBenchConfig {
   seed: number;
   batch: number;
   engines: string[];
+  /**
+   * BENCH_LOAD_ROUNDS: pairs of bulk loads (without, then with the index) per engine
+   * (default 3); the index cost is the median of the pairs' ratios.
+   */
+  loadRounds: number;
   /** BENCH_CITIES: cities queried (default 5, picked with the seed; one more warms up). */
   cities: number;
   /** BENCH_ROUNDS: repetitions of "all documents of a city" per city (default 3). */
@@ -31,6 +36,7 @@ export function readIndexConfig(env: Record<string, string | undefined> = proces
     seed: base.seed,
     batch: base.batch,
     engines: base.engines,
+    loadRounds: envInt("BENCH_LOAD_ROUNDS", 3, 1, env),
     cities: envInt("BENCH_CITIES", 5, 1, env),
     rounds: envInt("BENCH_ROUNDS", 3, 1, env),
     limitRounds: envInt("BENCH_LIMIT_ROUNDS", 20, 1, env),

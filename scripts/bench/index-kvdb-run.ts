@@ -10,6 +10,7 @@
  *    maintains it): `db.write` batches in the data set's random key order. Timed until
  *    the last batch is acknowledged; a second figure adds the wait for background
  *    flushes and compactions (index entries are data too, and cost compaction later).
+ *    BENCH_LOAD_ROUNDS such pairs (default 3), see load-pairs.ts.
  * 2. On the indexed database, settled: for each query city, `db.query` with
  *    `filter: {city}` following `next_cursor` in pages of 1,000 until done; the first
  *    page with `limit: 100`; and `count: true`. Each result is checked against the data
@@ -19,17 +20,16 @@
  *    state (MemTable, overlapping levels) costs the per-candidate lookups.
  * 4. `db.rebuildIndex("users_city")`, then `waitForIndexes()`.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { openDatabase } from "../../src/db.ts";
 import type { Database, IndexDefinition, QueryResponse } from "../../src/types.ts";
 import type { IndexBenchConfig } from "./index-config.ts";
 import type { CityCensus } from "./index-workload.ts";
 import type { CityTiming, IndexEngineResult } from "./index-result.ts";
+import { runLoadPairs, type LoadedStore } from "./load-pairs.ts";
 import { writeInBatches } from "./kvdb-batches.ts";
 import { describeTree, settle } from "./kvdb-settle.ts";
 import { cpuMs } from "./cpu-clock.ts";
-import { diskBytes, progress, rate, sampleRss, type Rate } from "./result.ts";
+import { diskBytes, progress, rate, type Rate } from "./result.ts";
 import type { Workload } from "./workload.ts";
 
 const NAME = "kvdb";
@@ -37,7 +37,14 @@ const INDEX = "users_city";
 const SCOPE = "user:";
 export const CITY_INDEX: IndexDefinition = { name: INDEX, scope_prefix: SCOPE, type: "equality", extractor: { kind: "json_path", path: "$.city" } };
 
-async function load(w: Workload, cfg: IndexBenchConfig, dir: string, indexed: boolean): Promise<{ db: Database; load: Rate; cpuMs: number; settled: Rate; disk: number; tree: string }> {
+interface Loaded extends LoadedStore {
+  db: Database;
+  settled: Rate;
+  disk: number;
+  tree: string;
+}
+
+async function load(w: Workload, cfg: IndexBenchConfig, dir: string, indexed: boolean): Promise<Loaded> {
   const db = await openDatabase(dir, indexed ? { sync: "none", indexes: [CITY_INDEX] } : { sync: "none" });
   await db.waitForIndexes();
   const c0 = cpuMs();
@@ -52,7 +59,18 @@ async function load(w: Workload, cfg: IndexBenchConfig, dir: string, indexed: bo
   const loadCpuMs = cpuMs() - c0;
   await settle(db);
   const settled = performance.now() - t0;
-  return { db, load: rate(w.n, loaded), cpuMs: loadCpuMs, settled: rate(w.n, settled), disk: diskBytes(dir), tree: describeTree(db) };
+  const tree = describeTree(db);
+  const settledRate = rate(w.n, settled);
+  return {
+    db,
+    load: rate(w.n, loaded),
+    cpuMs: loadCpuMs,
+    settled: settledRate,
+    disk: diskBytes(dir),
+    tree,
+    report: () => progress(NAME, `  + background work: ${tree}`, settledRate),
+    close: () => db.close(),
+  };
 }
 
 function planIndex(r: QueryResponse): string | null {
@@ -118,20 +136,10 @@ export async function runKvdbIndex(w: Workload, census: CityCensus, cfg: IndexBe
   const notes: string[] = [];
   const wrong: string[] = [];
 
-  const plainDir = path.join(root, "plain");
-  const plain = await load(w, cfg, plainDir, false);
-  progress(NAME, "bulk load, no index", plain.load);
-  progress(NAME, `  + background work: ${plain.tree}`, plain.settled);
+  const pairs = await runLoadPairs(NAME, cfg.loadRounds, root, (dir, indexed) => load(w, cfg, dir, indexed));
+  const { plain, indexed: idx } = pairs;
+  const db = pairs.kept.db;
   notes.push(`no index, settled: ${plain.tree}`);
-  await plain.db.close();
-  fs.rmSync(plainDir, { recursive: true, force: true });
-  sampleRss();
-
-  const idxDir = path.join(root, "indexed");
-  const idx = await load(w, cfg, idxDir, true);
-  const db = idx.db;
-  progress(NAME, "bulk load, with index", idx.load);
-  progress(NAME, `  + background work: ${idx.tree}`, idx.settled);
   notes.push(`with index, settled: ${idx.tree}`);
   const info = db.getIndex(INDEX);
   notes.push(`index after load: state ${info?.state}, ${info?.terms} terms, ${info?.blocks} blocks, ${info?.live_entries} live entries, ${info?.tombstones} tombstones, ${((info?.bytes ?? 0) / 1048576).toFixed(1)} MiB`);
@@ -185,6 +193,7 @@ export async function runKvdbIndex(w: Workload, census: CityCensus, cfg: IndexBe
   return {
     engine: NAME,
     docs: w.n,
+    loadRounds: pairs.rounds,
     loadPlain: plain.load,
     loadIndexed: idx.load,
     loadPlainCpuMs: plain.cpuMs,

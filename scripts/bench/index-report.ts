@@ -5,7 +5,7 @@
  * notes (tree shape, index figures, query plans).
  */
 import type { IndexBenchConfig } from "./index-config.ts";
-import { docsPerSec, median, medianCpuMs, medianMs, type IndexEngineResult } from "./index-result.ts";
+import { docsPerSec, median, medianCpuMs, medianMs, roundCost, type IndexEngineResult } from "./index-result.ts";
 import { formatTarget, type Target } from "./target-check.ts";
 import { renderTable } from "./text-table.ts";
 
@@ -29,7 +29,7 @@ const ms = (v: number): string => (v < 1 ? `${v.toFixed(3)} ms` : `${v.toFixed(1
 const secs = (v: number): string => `${(v / 1000).toFixed(2)} s`;
 const times = (v: number): string => `${v.toFixed(2)}×`;
 
-/** Index maintenance cost: load time with the index ÷ without. */
+/** Index maintenance cost: load time with the index ÷ without (of the median load pair). */
 export const loadCost = (r: IndexEngineResult): number => r.loadIndexed.ms / r.loadPlain.ms;
 /** The same, in CPU time (kvdb: including background work that ran during the load). */
 export const loadCostCpu = (r: IndexEngineResult): number => r.loadIndexedCpuMs / r.loadPlainCpuMs;
@@ -117,6 +117,9 @@ export function renderIndexReport(results: Map<string, IndexEngineResult>, cfg: 
   }
   out.push("", "Targets (wall-clock time):", ...checkIndexTargets(kvdb, sqlite).map(formatTarget));
   if (sqlite) out.push(`  (reported) sqlite bulk load with index ÷ without: ${loadCost(sqlite).toFixed(2)}× (CPU time ${loadCostCpu(sqlite).toFixed(2)}×)`);
+  for (const r of results.values()) {
+    if (r.loadRounds.length > 1) out.push(`  (reported) ${r.engine} load pairs, with ÷ without, in the order run: ${r.loadRounds.map((x) => times(roundCost(x))).join(", ")} (median ${times(loadCost(r))}: the table's load rows are that pair's)`);
+  }
   if (kvdb && sqlite) {
     // The engines run one after the other: if the machine's load changed in between,
     // CPU time compares them more fairly than wall-clock time.

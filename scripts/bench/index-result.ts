@@ -18,9 +18,20 @@ export interface CityTiming {
   docs: number;
 }
 
+/** One pair of bulk loads: into a fresh store without the index, then with it. */
+export interface LoadRound {
+  plainMs: number;
+  indexedMs: number;
+  plainCpuMs: number;
+  indexedCpuMs: number;
+}
+
 export interface IndexEngineResult {
   engine: string;
   docs: number;
+  /** Every pair of loads, in the order they ran. */
+  loadRounds: LoadRound[];
+  /** The figures below are the median round's: the round whose time ratio is the median (the lower middle for an even count). */
   loadPlain: Rate;
   loadIndexed: Rate;
   /** CPU time of the two loads (kvdb: including background work that ran meanwhile). */
@@ -73,4 +84,15 @@ export function docsPerSec(t: CityTiming[]): number {
   const docs = t.reduce((n, c) => n + c.docs, 0);
   const ms = t.reduce((n, c) => n + median(c.ms), 0);
   return ms > 0 ? (docs * 1000) / ms : 0;
+}
+
+/** Load time with the index ÷ without, of one round. */
+export function roundCost(r: LoadRound): number {
+  return r.indexedMs / r.plainMs;
+}
+
+/** Index of the round whose time ratio is the median (the lower middle for an even count). */
+export function medianRound(rounds: LoadRound[]): number {
+  const order = rounds.map((_, i) => i).sort((a, b) => roundCost(rounds[a]) - roundCost(rounds[b]));
+  return order[(order.length - 1) >> 1];
 }

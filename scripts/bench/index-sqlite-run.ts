@@ -8,7 +8,8 @@
  *   CREATE INDEX kv_city ON kv(json_extract(v, '$.city'))
  *
  * 1. Bulk load without the index, then into a fresh file with the index created before
- *    the load: one transaction per batch, the data set's random key order.
+ *    the load: one transaction per batch, the data set's random key order; BENCH_LOAD_ROUNDS
+ *    such pairs, see load-pairs.ts.
  * 2. On the indexed database: `SELECT k, v FROM kv WHERE json_extract(v,'$.city') = ?
  *    ORDER BY k` (all rows, `.all()`, then `JSON.parse` of each value: the output kvdb's
  *    query gives), the same with `LIMIT 100`, and `SELECT count(*)
@@ -22,16 +23,22 @@ import * as path from "node:path";
 import type { IndexBenchConfig } from "./index-config.ts";
 import type { CityCensus } from "./index-workload.ts";
 import type { CityTiming, IndexEngineResult } from "./index-result.ts";
+import { runLoadPairs, type LoadedStore } from "./load-pairs.ts";
 import { cpuMs } from "./cpu-clock.ts";
 import { openSqliteKv } from "./sqlite-kv.ts";
-import { diskBytes, progress, rate, sampleRss, type Rate } from "./result.ts";
+import { diskBytes, progress, rate } from "./result.ts";
 import type { Workload } from "./workload.ts";
 
 const NAME = "sqlite";
 const CREATE_INDEX = "CREATE INDEX kv_city ON kv(json_extract(v, '$.city'))";
 const WHERE = "json_extract(v, '$.city') = ?";
 
-function load(w: Workload, cfg: IndexBenchConfig, dir: string, indexed: boolean): { db: Database; load: Rate; cpuMs: number; disk: number } {
+interface Loaded extends LoadedStore {
+  db: Database;
+  disk: number;
+}
+
+function load(w: Workload, cfg: IndexBenchConfig, dir: string, indexed: boolean): Loaded {
   fs.mkdirSync(dir);
   const db = openSqliteKv(path.join(dir, "bench.sqlite"));
   if (indexed) db.exec(CREATE_INDEX);
@@ -48,7 +55,7 @@ function load(w: Workload, cfg: IndexBenchConfig, dir: string, indexed: boolean)
   const r = rate(w.n, performance.now() - t0);
   const loadCpuMs = cpuMs() - c0;
   put.finalize();
-  return { db, load: r, cpuMs: loadCpuMs, disk: diskBytes(dir) };
+  return { db, load: r, cpuMs: loadCpuMs, disk: diskBytes(dir), close: () => db.close() };
 }
 
 function timeCities(cities: string[], census: CityCensus, rounds: number, expect: (city: string) => number, fn: (city: string) => number, what: string, wrong: string[]): CityTiming[] {
@@ -70,17 +77,9 @@ export async function runSqliteIndex(w: Workload, census: CityCensus, cfg: Index
   const notes = ["journal_mode=WAL, synchronous=NORMAL, default 2 MiB page cache; kv(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID", CREATE_INDEX];
   const wrong: string[] = [];
 
-  const plainDir = path.join(root, "plain");
-  const plain = load(w, cfg, plainDir, false);
-  progress(NAME, "bulk load, no index", plain.load);
-  plain.db.close();
-  fs.rmSync(plainDir, { recursive: true, force: true });
-  sampleRss();
-
-  const idxDir = path.join(root, "indexed");
-  const idx = load(w, cfg, idxDir, true);
-  const db = idx.db;
-  progress(NAME, "bulk load, with index", idx.load);
+  const pairs = await runLoadPairs(NAME, cfg.loadRounds, root, (dir, indexed) => load(w, cfg, dir, indexed));
+  const { plain, indexed: idx } = pairs;
+  const db = pairs.kept.db;
 
   const all = db.prepare<{ k: string; v: Uint8Array }, [string]>(`SELECT k, v FROM kv WHERE ${WHERE} ORDER BY k`);
   const top = db.prepare<{ k: string; v: Uint8Array }, [string]>(`SELECT k, v FROM kv WHERE ${WHERE} ORDER BY k LIMIT 100`);
@@ -147,6 +146,7 @@ export async function runSqliteIndex(w: Workload, census: CityCensus, cfg: Index
   return {
     engine: NAME,
     docs: w.n,
+    loadRounds: pairs.rounds,
     loadPlain: plain.load,
     loadIndexed: idx.load,
     loadPlainCpuMs: plain.cpuMs,
