@@ -17,21 +17,21 @@
  */
 import { join } from "node:path";
 import { KvdbError, isKvdbError } from "./errors.ts";
-import { binaryString, concatBytes, keyFingerprint } from "./coding.ts";
+import { binaryString, concatBytes } from "./coding.ts";
 import { KIND_DELETE, KIND_PUT, type EntryIterator, type Kind } from "./iterator.ts";
 import { MemTable } from "./memtable.ts";
 import { MergingIterator } from "./merging_iterator.ts";
 import { LevelIterator } from "./level_iterator.ts";
 import { SnapshotIterator } from "./snapshot_iterator.ts";
 import { TableReader } from "./sstable/reader.ts";
-import { bloomHash } from "./sstable/bloom.ts";
+import { lookup, lookupMany } from "./point_lookup.ts";
 import { encodeRecord } from "./log_format.ts";
 import { encodeBatch, KIND_MERGE, type BatchOp } from "./write_batch.ts";
 import { WalWriter, readWal } from "./wal.ts";
 import { ManifestWriter, applyEdit, readManifest, emptyManifestState, type FileMeta, type ManifestState, type VersionEdit } from "./manifest.ts";
 import { acquireLock, type DirLock } from "./lock.ts";
 import { parseFileName, tableFileName, walFileName } from "./filenames.ts";
-import { TableHandle, Version, NUM_LEVELS, findFile, sortLevel } from "./version.ts";
+import { TableHandle, Version, NUM_LEVELS, sortLevel } from "./version.ts";
 import { resolveEngineOptions, type EngineOptions } from "./options.ts";
 import { writeTables } from "./table_writer.ts";
 import { levelScores, levelTask, pickCompaction, type CompactionTask } from "./compaction/picker.ts";
@@ -55,9 +55,18 @@ export interface EngineOp {
   internal?: boolean;
 }
 
-/** Reads inside the serialized write path: the latest state plus the earlier batches of the same group. */
-export interface BatchReader {
+/** Reads one key at a time. */
+export interface PointReader {
   get(key: Uint8Array): Uint8Array | undefined;
+}
+
+/** Reads inside the serialized write path: the latest state plus the earlier batches of the same group. */
+export interface BatchReader extends PointReader {
+  /**
+   * What `get` returns for each key, in order, looked up together: cheaper than one
+   * `get` per key when they are many (see point_lookup.ts).
+   */
+  getMany(keys: readonly Uint8Array[]): (Uint8Array | undefined)[];
 }
 
 /**
@@ -250,7 +259,7 @@ export class Engine {
           let value = op.value;
           if (op.kind === KIND_MERGE) {
             kind = KIND_PUT;
-            value = this.options.mergeOperator(this.lookup(op.key, Infinity, [recovered], this.current), op.value);
+            value = this.options.mergeOperator(lookup(op.key, Infinity, [recovered], this.current), op.value);
           } else kind = op.kind;
           // Nobody reads during recovery: only the newest version of a key is needed.
           if (!recovered.replaceNewest(op.key, kind, value, () => true)) recovered.add(op.key, op.seq, kind, value);
@@ -474,7 +483,23 @@ export class Engine {
           const id = keyId(key);
           if (overlay.has(id)) return overlay.get(id);
         }
-        return this.lookup(key, this.lastSeq, mems, this.current);
+        return lookup(key, this.lastSeq, mems, this.current);
+      },
+      getMany: (keys) => {
+        if (overlay.size === 0) return lookupMany(keys, this.lastSeq, mems, this.current);
+        // Keys an earlier batch of the group wrote are answered from the overlay.
+        const rest: Uint8Array[] = [];
+        const at: number[] = [];
+        const out = keys.map((key, i) => {
+          const id = keyId(key);
+          if (overlay.has(id)) return overlay.get(id);
+          rest.push(key);
+          at.push(i);
+          return undefined;
+        });
+        const found = lookupMany(rest, this.lastSeq, mems, this.current);
+        for (let j = 0; j < at.length; j++) out[at[j]] = found[j];
+        return out;
       },
     };
     const kept: PendingWrite[] = [];
@@ -761,7 +786,7 @@ export class Engine {
   get(key: Uint8Array): Uint8Array | undefined {
     this.checkOpen();
     this.counters.gets++;
-    return this.lookup(key, this.lastSeq, this.memTables(), this.current);
+    return lookup(key, this.lastSeq, this.memTables(), this.current);
   }
 
   /** An empty MemTable whose key filter is sized for a full one. */
@@ -774,36 +799,6 @@ export class Engine {
     const mems = [this.mem];
     for (let i = this.frozen.length - 1; i >= 0; i--) mems.push(this.frozen[i].mem);
     return mems;
-  }
-
-  /** The value of `key` at `seq` in the given MemTables (newest first) and Version. */
-  private lookup(key: Uint8Array, seq: number, mems: MemTable[], version: Version): Uint8Array | undefined {
-    // One hash for every filter on the way: the MemTables' and each table's.
-    const hash = bloomHash(key);
-    for (let i = 0; i < mems.length; i++) {
-      const hit = mems[i].get(key, seq, hash);
-      if (hit) return hit.kind === KIND_PUT ? hit.value : undefined;
-    }
-    // Newest data first: level 0 (overlapping, newest table first), then one table per deeper level.
-    // Plain loops: a generator here cost more than the search.
-    const fp = keyFingerprint(key);
-    const levels = version.levels;
-    const l0 = levels[0];
-    for (let i = 0; i < l0.length; i++) {
-      const t = l0[i];
-      if (!t.covers(key, fp)) continue;
-      const hit = t.reader.get(key, seq, hash);
-      if (hit) return hit.kind === KIND_PUT ? hit.value : undefined;
-    }
-    for (let level = 1; level < levels.length; level++) {
-      const files = levels[level];
-      if (files.length === 0) continue;
-      const t = findFile(files, key, fp);
-      if (t === undefined) continue;
-      const hit = t.reader.get(key, seq, hash);
-      if (hit) return hit.kind === KIND_PUT ? hit.value : undefined;
-    }
-    return undefined;
   }
 
   /** Pins the current MemTables, Version and sequence number for a consistent read. */
@@ -821,7 +816,7 @@ export class Engine {
     let released = false;
     return {
       seq,
-      get: (key) => this.lookup(key, seq, mems, version),
+      get: (key) => lookup(key, seq, mems, version),
       iterator: (lower, upper) => {
         const children: EntryIterator[] = mems.map((m) => m.iterator());
         for (const t of version.levels[0]) children.push(t.reader.iterator());

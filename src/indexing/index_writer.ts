@@ -8,7 +8,7 @@
  * plus a merge operand (just the appended bytes) for the WAL, all marked internal and
  * replaceable.
  */
-import type { BatchReader, EngineOp } from "../engine/engine.ts";
+import type { EngineOp, PointReader } from "../engine/engine.ts";
 import { binaryString, ByteWriter, utf8 } from "../engine/coding.ts";
 import { KIND_DELETE, KIND_PUT } from "../engine/iterator.ts";
 import { blockKey, metaKey, rangeEntryKey, termPrefix } from "./keys.ts";
@@ -56,7 +56,7 @@ export class IndexWriter {
   private readonly terms = new Map<IndexInstance, Map<string, Term>>();
 
   constructor(
-    private readonly reader: BatchReader,
+    private readonly reader: PointReader,
     private readonly limits: BlockLimits,
   ) {}
 

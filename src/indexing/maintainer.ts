@@ -113,22 +113,43 @@ function enter(writer: IndexWriter, index: IndexInstance, key: Uint8Array, enc: 
  */
 export function maintainIndexes(indexes: readonly IndexInstance[], ops: EngineOp[], reader: BatchReader, limits: BlockLimits): EngineOp[] {
   if (indexes.length === 0) return ops;
-  let writer: IndexWriter | undefined;
+  // Which indexes each op touches, and the previous values of the records they write:
+  // read together (reader.getMany), once per key — a later write of the same key in
+  // this batch sees the earlier one's value instead.
+  const applicable: (IndexInstance[] | undefined)[] = new Array(ops.length);
+  const ids: string[] = new Array(ops.length);
+  const readAt = new Map<string, number>();
+  const toRead: Uint8Array[] = [];
+  for (let o = 0; o < ops.length; o++) {
+    const op = ops[o];
+    if (op.internal) continue;
+    let touched: IndexInstance[] | undefined;
+    for (const index of indexes) {
+      if (index.inScope(op.key) && index.maintains(op.key)) (touched ??= []).push(index);
+    }
+    if (!touched) continue;
+    applicable[o] = touched;
+    const id = binaryString(op.key);
+    ids[o] = id;
+    if (!readAt.has(id)) {
+      readAt.set(id, toRead.length);
+      toRead.push(op.key);
+    }
+  }
+  if (toRead.length === 0) return ops;
+  const stored = reader.getMany(toRead);
+  const writer = new IndexWriter(reader, limits);
   // Records written earlier in this same batch: the "previous value" of a later write.
   const written = new Map<string, Uint8Array | undefined>();
-  for (const op of ops) {
-    if (op.internal) continue;
-    let applicable: IndexInstance[] | undefined;
-    for (const index of indexes) {
-      if (index.inScope(op.key) && index.maintains(op.key)) (applicable ??= []).push(index);
-    }
-    if (!applicable) continue;
-    const id = binaryString(op.key);
-    const before = written.has(id) ? written.get(id) : reader.get(op.key);
+  for (let o = 0; o < ops.length; o++) {
+    const touched = applicable[o];
+    if (touched === undefined) continue;
+    const op = ops[o];
+    const id = ids[o];
+    const before = written.has(id) ? written.get(id) : stored[readAt.get(id)!];
     const after = op.kind === KIND_PUT ? op.value : undefined;
     written.set(id, after);
-    writer ??= new IndexWriter(reader, limits);
-    for (const index of applicable) indexRecordChange(writer, index, op.key, before, after);
+    for (const index of touched) indexRecordChange(writer, index, op.key, before, after);
   }
-  return writer && !writer.isEmpty ? [...ops, ...writer.finish()] : ops;
+  return writer.isEmpty ? ops : [...ops, ...writer.finish()];
 }
