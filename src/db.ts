@@ -277,6 +277,7 @@ class KvDatabase implements Database {
       stall: { state: s.stall, slowdowns: c.slowdowns, stops: c.stalls },
       writes: { puts: c.puts, deletes: c.deletes, batches: c.batches, userBytes: c.userBytes },
       reads: { gets: c.gets, scans: c.scans, bloomNegatives: s.bloomNegatives },
+      keyFilter: this.indexes.presence.figures(),
     };
   }
 

@@ -109,6 +109,11 @@ export interface DatabaseStats {
   writes: { puts: number; deletes: number; batches: number; userBytes: number };
   /** `bloomNegatives`: point lookups in the live tables that their Bloom filters answered without reading a block. */
   reads: { gets: number; scans: number; bloomNegatives: number };
+  /**
+   * The filter of existing keys that lets an indexed write of a new key skip reading its
+   * previous value: "off" without indexes, "building" while its scan runs at open.
+   */
+  keyFilter: { state: "off" | "building" | "ready"; filters: number; bytes: number; skippedReads: number };
 }
 
 export interface BackupResult {

@@ -26,6 +26,11 @@ export class MemTableFilter {
     this.bits = new Uint8Array(this.lines * (LINE_BITS / 8));
   }
 
+  /** Memory held by the bit array. */
+  get bytes(): number {
+    return this.bits.length;
+  }
+
   /** Records a key by its `bloomHash`. */
   add(hash: number): void {
     setProbes(this.bits, this.lines, hash, PROBES);

@@ -16,6 +16,7 @@ import { IndexWriter, type BlockLimits } from "./index_writer.ts";
 import { OP_ADD, OP_REMOVE } from "./posting_block.ts";
 import type { IndexInstance } from "./instance.ts";
 import type { IndexValue } from "./extractor.ts";
+import type { KeyPresence } from "./key_presence.ts";
 
 
 const NONE: ReadonlyMap<string, Uint8Array> = new Map();
@@ -109,15 +110,17 @@ function enter(writer: IndexWriter, index: IndexInstance, key: Uint8Array, enc: 
 
 /**
  * Returns the batch with its index changes appended. `indexes` are the generations that
- * writes must maintain (ready and building; see IndexInstance.maintains).
+ * writes must maintain (ready and building; see IndexInstance.maintains). `presence`,
+ * when given, lets a key it has never seen skip the previous-value read.
  */
-export function maintainIndexes(indexes: readonly IndexInstance[], ops: EngineOp[], reader: BatchReader, limits: BlockLimits): EngineOp[] {
+export function maintainIndexes(indexes: readonly IndexInstance[], ops: EngineOp[], reader: BatchReader, limits: BlockLimits, presence?: KeyPresence): EngineOp[] {
   if (indexes.length === 0) return ops;
   // Which indexes each op touches, and the previous values of the records they write:
   // read together (reader.getMany), once per key — a later write of the same key in
   // this batch sees the earlier one's value instead.
   const applicable: (IndexInstance[] | undefined)[] = new Array(ops.length);
   const ids: string[] = new Array(ops.length);
+  /** Per key: its index in toRead, or -1 when it certainly has no record. */
   const readAt = new Map<string, number>();
   const toRead: Uint8Array[] = [];
   for (let o = 0; o < ops.length; o++) {
@@ -131,13 +134,15 @@ export function maintainIndexes(indexes: readonly IndexInstance[], ops: EngineOp
     applicable[o] = touched;
     const id = binaryString(op.key);
     ids[o] = id;
-    if (!readAt.has(id)) {
+    if (readAt.has(id)) continue;
+    if (presence !== undefined && !presence.mayExist(op.key)) readAt.set(id, -1);
+    else {
       readAt.set(id, toRead.length);
       toRead.push(op.key);
     }
   }
-  if (toRead.length === 0) return ops;
-  const stored = reader.getMany(toRead);
+  if (readAt.size === 0) return ops;
+  const stored = toRead.length > 0 ? reader.getMany(toRead) : [];
   const writer = new IndexWriter(reader, limits);
   // Records written earlier in this same batch: the "previous value" of a later write.
   const written = new Map<string, Uint8Array | undefined>();
@@ -146,7 +151,8 @@ export function maintainIndexes(indexes: readonly IndexInstance[], ops: EngineOp
     if (touched === undefined) continue;
     const op = ops[o];
     const id = ids[o];
-    const before = written.has(id) ? written.get(id) : stored[readAt.get(id)!];
+    const at = readAt.get(id)!;
+    const before = written.has(id) ? written.get(id) : at < 0 ? undefined : stored[at];
     const after = op.kind === KIND_PUT ? op.value : undefined;
     written.set(id, after);
     for (const index of touched) indexRecordChange(writer, index, op.key, before, after);

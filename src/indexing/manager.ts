@@ -17,6 +17,12 @@ import { backfillStep, dropStep, finishBuild } from "./builder.ts";
 import { REGISTRY_PREFIX } from "./keys.ts";
 import { collapsePostingRecord } from "./compaction.ts";
 import { indexFigures, type IndexFigures } from "./figures.ts";
+import { KeyPresence } from "./key_presence.ts";
+
+/** Every user key sorts below this (UTF-8 never contains 0xFF). */
+const USER_KEYSPACE_END = new Uint8Array([0xff]);
+/** Keys the presence scan adds between yields to the event loop. */
+const PRESENCE_SLICE = 5000;
 
 export interface IndexManagerOptions {
   limits?: Partial<BlockLimits>;
@@ -56,10 +62,19 @@ export class IndexManager {
     this.stepKeys = options.stepKeys ?? 1000;
   }
 
+  /** Every user key that may have a record, while any index exists (see key_presence.ts). */
+  readonly presence = new KeyPresence();
+  /** The running scan that fills `presence`, and which start it belongs to. */
+  private presenceScan: Promise<void> | undefined;
+  private presenceRun = 0;
+
   /** The engine's write-path hook: index changes join each batch. */
   readonly prepare: PrepareBatch = (ops, reader) => {
     const live = this.instances.filter((i) => i.state !== "dropping");
-    return maintainIndexes(live, ops, reader, this.limits);
+    const out = maintainIndexes(live, ops, reader, this.limits, this.presence);
+    // After the reads above: a key of this batch is not a previous record of itself.
+    if (this.presence.recording) for (const op of ops) if (!op.internal) this.presence.add(op.key);
+    return out;
   };
 
   /** The engine's compaction hook: collapses posting blocks as they are rewritten. */
@@ -200,9 +215,9 @@ export class IndexManager {
     return figures;
   }
 
-  /** Resolves when no build or drop is pending (tests, the CLI's rebuild); rejects if a build failed. */
+  /** Resolves when no build, drop or key-filter scan is pending (tests, the CLI's rebuild); rejects if a build failed. */
   async idle(): Promise<void> {
-    while (this.worker) await this.worker;
+    while (this.worker || this.presenceScan) await (this.worker ?? this.presenceScan);
     const failed = this.instances.find((i) => i.error !== null);
     if (failed) throw new KvdbError("IO_ERROR", `index ${JSON.stringify(failed.name)}: ${failed.error}`);
   }
@@ -211,9 +226,11 @@ export class IndexManager {
   async stop(): Promise<void> {
     this.stopped = true;
     while (this.worker) await this.worker;
+    while (this.presenceScan) await this.presenceScan;
   }
 
   private kick(): void {
+    this.syncPresence();
     if (this.worker || this.stopped || !this.engine) return;
     this.worker = this.work().finally(() => {
       this.worker = undefined;
@@ -251,6 +268,7 @@ export class IndexManager {
           if (done) {
             this.instances = this.instances.filter((i) => i !== job);
             this.figuresCache.delete(job);
+            this.syncPresence();
           }
         }
       } catch (e) {
@@ -260,6 +278,60 @@ export class IndexManager {
       }
       // Let requests in between steps.
       await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Key presence is kept while any index exists: started (with its scan) or stopped to match. */
+  private syncPresence(): void {
+    if (this.instances.length === 0) {
+      if (this.presence.recording) {
+        this.presenceRun++;
+        this.presence.stop();
+      }
+      return;
+    }
+    if (this.presence.recording || this.presenceScan || this.stopped || !this.engine) return;
+    const run = ++this.presenceRun;
+    this.presenceScan = this.scanPresence(this.engine, run)
+      .catch(() => {
+        // A scan that failed (a damaged table, the database closing) leaves the filter
+        // off: previous values are then read, as without it.
+        if (run === this.presenceRun) this.presence.stop();
+      })
+      .finally(() => {
+        this.presenceScan = undefined;
+      });
+  }
+
+  /**
+   * Starts `presence` and fills it with every key that existed at that moment. Both
+   * happen inside the serialized write path (a `writeWith` that writes nothing): every
+   * batch prepared later records its keys, every batch committed earlier is in the
+   * snapshot the scan reads.
+   */
+  private async scanPresence(engine: Engine, run: number): Promise<void> {
+    let view: ReadView | undefined;
+    await engine.writeWith(() => {
+      const state = engine.snapshotState();
+      const entries = state.levels.reduce((n, level) => level.reduce((m, f) => m + f.entries, n), state.activeEntries);
+      this.presence.start(entries);
+      view = engine.readView();
+      return [];
+    });
+    if (!view) return;
+    try {
+      const it = view.iterator(new Uint8Array(0), USER_KEYSPACE_END);
+      let n = 0;
+      for (it.seekToFirst(); it.valid(); it.next()) {
+        this.presence.add(it.key());
+        if (++n % PRESENCE_SLICE === 0) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (run !== this.presenceRun || this.stopped || engine.isClosed) return;
+        }
+      }
+      if (run === this.presenceRun) this.presence.markReady();
+    } finally {
+      view.release();
     }
   }
 

@@ -99,6 +99,7 @@ export class MemoryDatabase implements Database {
       stall: { state: "none", slowdowns: 0, stops: 0 },
       writes: { puts: 0, deletes: 0, batches: 0, userBytes: 0 },
       reads: { gets: 0, scans: 0, bloomNegatives: 0 },
+      keyFilter: { state: "off", filters: 0, bytes: 0, skippedReads: 0 },
     };
   }
 

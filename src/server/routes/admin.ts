@@ -61,6 +61,18 @@ export const StatsSchema = t.Object(
     }),
     writes: t.Object({ puts: Count, deletes: Count, batches: Count, userBytes: Count }),
     reads: t.Object({ gets: Count, scans: Count, bloomNegatives: Count }),
+    keyFilter: t.Object(
+      {
+        state: t.Union([t.Literal("off"), t.Literal("building"), t.Literal("ready")]),
+        filters: Count,
+        bytes: Count,
+        skippedReads: Count,
+      },
+      {
+        description:
+          "The Bloom filter of existing keys kept while any index exists: an indexed write of a key it has never seen skips reading the previous value. `building` while its scan of the keys runs at open; `skippedReads` counts the reads it saved.",
+      },
+    ),
     indexes: t.Array(IndexInfoSchema, { description: "Each secondary index, as GET /indexes/{name} shows it." }),
   },
   { additionalProperties: true },
