@@ -26,15 +26,13 @@ import { resolve } from "node:path";
 import type { BackupResult, CheckOptions, CheckReport, Database, DatabaseOptions, DatabaseStats, ScanOptions, SyncMode, WriteOp } from "./types.ts";
 import { checkDataFiles } from "./engine/check.ts";
 import { checkIndexes } from "./indexing/check.ts";
+import { USER_KEYSPACE_END } from "./indexing/keys.ts";
 
 export type { BackupResult, CheckReport, Database, DatabaseOptions, DatabaseStats, IndexDefinition, IndexInfo, QueryRequest, QueryResponse, ScanOptions, SyncMode, WriteOp } from "./types.ts";
 export { KvdbError, type ErrorCode } from "./engine/errors.ts";
 
 export const DEFAULT_MAX_KEY_BYTES = 4096;
 export const DEFAULT_MAX_VALUE_BYTES = 16 * 1024 * 1024;
-
-/** The first byte of the internal namespace: every user key sorts below it. */
-const USER_KEYSPACE_END = new Uint8Array([0xff]);
 
 export async function openDatabase(dir: string, options: DatabaseOptions = {}): Promise<Database> {
   if (typeof dir !== "string" || dir.length === 0) throw new KvdbError("INVALID_ARGUMENT", "a data directory path is required");

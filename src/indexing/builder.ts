@@ -11,9 +11,8 @@ import { concatBytes, prefixEnd } from "../engine/coding.ts";
 import { IndexWriter, type BlockLimits } from "./index_writer.ts";
 import { indexRecordChange } from "./maintainer.ts";
 import type { IndexInstance } from "./instance.ts";
+import { USER_KEYSPACE_END } from "./keys.ts";
 
-/** Every user key sorts below this (UTF-8 never contains 0xFF). */
-const USER_KEYSPACE_END = new Uint8Array([0xff]);
 const ZERO = new Uint8Array([0]);
 
 export interface StepResult {

@@ -24,7 +24,7 @@ import { isKvdbError } from "../engine/errors.ts";
 import type { CheckProblem } from "../engine/check.ts";
 import type { IndexType } from "./definition.ts";
 import type { IndexInstance, IndexState } from "./instance.ts";
-import { blockNumberOf, rangeEntryKey, termPrefix } from "./keys.ts";
+import { blockNumberOf, rangeEntryKey, termPrefix, USER_KEYSPACE_END } from "./keys.ts";
 import { decodeMeta } from "./posting_meta.ts";
 import { PostingReplay } from "./posting_block.ts";
 import { readPostingList } from "./postings_reader.ts";
@@ -62,8 +62,6 @@ export interface IndexCheckOptions {
   maxReports?: number;
 }
 
-/** Every user key sorts below this (UTF-8 never contains 0xFF). */
-const USER_KEYSPACE_END = new Uint8Array([0xff]);
 const ZERO = new Uint8Array([0]);
 /** Records read between two yields to the event loop. */
 const SLICE = 1000;

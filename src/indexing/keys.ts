@@ -19,6 +19,9 @@
 import { concatBytes, utf8 } from "../engine/coding.ts";
 import { encodeEscaped } from "./value_codec.ts";
 
+/** The first byte of the internal namespace: every user key sorts below it. Read-only. */
+export const USER_KEYSPACE_END = Uint8Array.of(0xff);
+
 const REG = utf8("reg:");
 const IDX = utf8("idx:");
 const META = utf8("meta");

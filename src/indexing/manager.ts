@@ -14,13 +14,11 @@ import { IndexInstance, type IndexState } from "./instance.ts";
 import { DEFAULT_BLOCK_LIMITS, IndexWriter, type BlockLimits } from "./index_writer.ts";
 import { maintainIndexes } from "./maintainer.ts";
 import { backfillStep, dropStep, finishBuild } from "./builder.ts";
-import { REGISTRY_PREFIX } from "./keys.ts";
+import { REGISTRY_PREFIX, USER_KEYSPACE_END } from "./keys.ts";
 import { collapsePostingRecord } from "./compaction.ts";
 import { indexFigures, type IndexFigures } from "./figures.ts";
 import { KeyPresence } from "./key_presence.ts";
 
-/** Every user key sorts below this (UTF-8 never contains 0xFF). */
-const USER_KEYSPACE_END = new Uint8Array([0xff]);
 /** Keys the presence scan adds between yields to the event loop. */
 const PRESENCE_SLICE = 5000;
 

@@ -39,6 +39,7 @@ import { rangesOf, type FieldRanges, type RangeContext, type ValueInterval } fro
 import { CandidateCursor } from "./candidate_cursor.ts";
 import { RangeKeyCache, collectKeys, primaryKeyOf, rangeId, valueEnd } from "./range_entries.ts";
 import type { IndexInstance } from "./instance.ts";
+import { USER_KEYSPACE_END } from "./keys.ts";
 
 /**
  * A page may read at most this many range entries per item of its limit; wider ranges
@@ -46,8 +47,6 @@ import type { IndexInstance } from "./instance.ts";
  */
 export const CANDIDATES_PER_ITEM = 200;
 
-/** Every user key sorts below this byte (UTF-8 never contains 0xFF). */
-const USER_KEYSPACE_END = Uint8Array.of(0xff);
 const ZERO = Uint8Array.of(0);
 
 export interface RangePlannerOptions {
