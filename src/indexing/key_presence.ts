@@ -18,7 +18,9 @@
  *
  * It grows as a chain (a scalable Bloom filter): when the newest filter holds its
  * capacity, a new one twice as large takes the adds and a lookup asks each. The first is
- * sized for the keys the database held when it started (at least {@link MIN_CAPACITY}).
+ * sized for the entries the database's tables and MemTable held when it started (an
+ * upper bound of its keys: versions and index records count too), at least
+ * {@link MIN_CAPACITY}.
  * Memory: about 1.25 bytes per key (10 bits), 1.25 MiB at least. In memory only: it is
  * rebuilt by a scan each time the database opens with indexes declared.
  */
