@@ -298,6 +298,9 @@ export class IndexManager {
       })
       .finally(() => {
         this.presenceScan = undefined;
+        // Superseded (the indexes went away while it ran, and may be back): start over if
+        // one is needed. A scan that failed is not retried until the next open.
+        if (run !== this.presenceRun) this.syncPresence();
       });
   }
 

@@ -106,4 +106,23 @@ describe("key presence filter", () => {
     expect(db.stats().keyFilter).toEqual({ state: "off", filters: 0, bytes: 0, skippedReads: 0 });
     await db.close();
   });
+
+  test("indexes declared, dropped and declared again in quick turns: the filter ends ready and exact", async () => {
+    const db = await openDatabase(tempDir());
+    const n = 12_000; // a scan of several slices
+    await moveAll(db, n, "A");
+    for (let round = 0; round < 3; round++) {
+      await db.reloadIndexes([cityIndex]); // starts a scan
+      await db.reloadIndexes([]); // stops it once the drop is done
+      await new Promise((resolve) => setTimeout(resolve, round * 5));
+    }
+    await db.reloadIndexes([cityIndex]);
+    await db.waitForIndexes();
+    expect(db.stats().keyFilter.state).toBe("ready");
+    const skipped = db.stats().keyFilter.skippedReads;
+    await moveAll(db, n, "B");
+    expect(db.stats().keyFilter.skippedReads).toBe(skipped);
+    expect([await count(db, "A"), await count(db, "B")]).toEqual([0, n]);
+    await db.close();
+  });
 });
