@@ -338,7 +338,7 @@ class KvDatabase implements Database {
     return { ok: !problems.some((p) => p.severity === "damage"), problems, files: files?.figures ?? null, indexes: indexes.indexes, ms: Math.round(performance.now() - started) };
   }
 
-  /** Resolves when no index build or drop is running (tests; `kvdb index rebuild` waits with it). */
+  /** Resolves when no index build, drop or key-filter scan is running (tests; `kvdb index rebuild` waits with it). */
   waitForIndexes(): Promise<void> {
     return this.indexes.idle();
   }

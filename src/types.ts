@@ -170,7 +170,7 @@ export interface Database {
   reloadIndexes(source?: string | IndexDefinition[]): Promise<IndexInfo[]>;
   /** Rebuilds an index online; resolves once the new generation is registered (it builds in the background). */
   rebuildIndex(name: string): Promise<IndexInfo>;
-  /** Resolves when no index build or drop is pending. */
+  /** Resolves when no index build, drop or key-filter scan (see `stats().keyFilter`) is pending. */
   waitForIndexes(): Promise<void>;
   /**
    * Writes a consistent checkpoint to `dest` (new or empty) while the database keeps

@@ -2,7 +2,8 @@
  * @module
  * Index cleanup during engine compaction (through the engine's compaction hook): a
  * posting block being rewritten is collapsed to the last entry of each key (an add
- * followed by a remove, or repeated adds, leave one entry). Tombstones that cancel an
+ * followed by a remove leaves the remove). A block of adds only is left as it is (the
+ * write path never repeats an add without a remove between). Tombstones that cancel an
  * add in an earlier block stay until a rebuild, which rewrites the whole list densely.
  */
 import { parseIndexKey } from "./record_key.ts";

@@ -90,20 +90,30 @@ export class KeyPresence {
     return this.state_ !== "off";
   }
 
-  /** Records a key; ignored while off. */
+  /**
+   * Records a key; ignored while off. A key the chain may hold already is not added
+   * again, so the filters grow with the keys, not with the writes (an overwrite of a
+   * recorded key costs one probe).
+   */
   add(key: Uint8Array): void {
     if (this.state_ === "off") return;
+    const hash = bloomHash(key);
+    if (this.holds(hash)) return;
     let last = this.chain[this.chain.length - 1];
     if (last.count >= last.capacity) this.chain.push((last = newLink(last.capacity * 2)));
-    last.filter.add(bloomHash(key));
+    last.filter.add(hash);
     last.count++;
+  }
+
+  private holds(hash: number): boolean {
+    for (let i = 0; i < this.chain.length; i++) if (this.chain[i].filter.mayContain(hash)) return true;
+    return false;
   }
 
   /** False only when `key` certainly has no record; true for every key until ready. */
   mayExist(key: Uint8Array): boolean {
     if (this.state_ !== "ready") return true;
-    const hash = bloomHash(key);
-    for (let i = 0; i < this.chain.length; i++) if (this.chain[i].filter.mayContain(hash)) return true;
+    if (this.holds(bloomHash(key))) return true;
     this.skipped++;
     return false;
   }

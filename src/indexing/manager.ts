@@ -8,6 +8,7 @@
 import type { Engine, EngineOp, PrepareBatch, ReadView } from "../engine/engine.ts";
 import type { CompactionHook } from "../engine/table_writer.ts";
 import { prefixEnd } from "../engine/coding.ts";
+import { KIND_PUT } from "../engine/iterator.ts";
 import { KvdbError } from "../engine/errors.ts";
 import { type IndexDefinition, definitionKey } from "./definition.ts";
 import { IndexInstance, type IndexState } from "./instance.ts";
@@ -70,8 +71,9 @@ export class IndexManager {
   readonly prepare: PrepareBatch = (ops, reader) => {
     const live = this.instances.filter((i) => i.state !== "dropping");
     const out = maintainIndexes(live, ops, reader, this.limits, this.presence);
-    // After the reads above: a key of this batch is not a previous record of itself.
-    if (this.presence.recording) for (const op of ops) if (!op.internal) this.presence.add(op.key);
+    // After the reads above: a key of this batch is not a previous record of itself. A
+    // delete leaves no record to remember.
+    if (this.presence.recording) for (const op of ops) if (!op.internal && op.kind === KIND_PUT) this.presence.add(op.key);
     return out;
   };
 
@@ -279,9 +281,9 @@ export class IndexManager {
     }
   }
 
-  /** Key presence is kept while any index exists: started (with its scan) or stopped to match. */
+  /** Key presence is kept while any index is maintained (not dropping): started (with its scan) or stopped to match. */
   private syncPresence(): void {
-    if (this.instances.length === 0) {
+    if (!this.instances.some((i) => i.state !== "dropping")) {
       if (this.presence.recording) {
         this.presenceRun++;
         this.presence.stop();
