@@ -16,6 +16,11 @@ import { probesSet, setProbes } from "./sstable/bloom.ts";
 const LINE_BITS = 512;
 const BITS_PER_KEY = 10;
 const PROBES = 6;
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let n = 0;
+  for (let v = b; v !== 0; v &= v - 1) n++;
+  return n;
+});
 
 export class MemTableFilter {
   private readonly bits: Uint8Array;
@@ -29,6 +34,18 @@ export class MemTableFilter {
   /** Memory held by the bit array. */
   get bytes(): number {
     return this.bits.length;
+  }
+
+  /**
+   * About how many distinct keys were added, from the share of bits set (the standard
+   * estimate n = -(m/k)·ln(1 - X/m)); reads the whole bit array.
+   */
+  estimatedKeys(): number {
+    let set = 0;
+    for (let i = 0; i < this.bits.length; i++) set += POPCOUNT[this.bits[i]];
+    const m = this.bits.length * 8;
+    if (set >= m) return Infinity;
+    return set === 0 ? 0 : Math.round((-m / PROBES) * Math.log(1 - set / m));
   }
 
   /** Records a key by its `bloomHash`. */

@@ -29,6 +29,8 @@ import { bloomHash } from "../engine/sstable/bloom.ts";
 
 /** Keys the first filter is sized for, at least. */
 export const MIN_CAPACITY = 1 << 20;
+/** A full filter (by its estimated distinct keys) makes way for the next one. */
+const GROW_AT = 0.9;
 
 interface Link {
   filter: MemTableFilter;
@@ -91,17 +93,20 @@ export class KeyPresence {
   }
 
   /**
-   * Records a key; ignored while off. A key the chain may hold already is not added
-   * again, so the filters grow with the keys, not with the writes (an overwrite of a
-   * recorded key costs one probe).
+   * Records a key; ignored while off. `count` counts adds, overwrites of a recorded key
+   * included; when it reaches the capacity it is replaced by the distinct keys the bits
+   * say the filter holds, and a new filter starts only if that is near the capacity. So
+   * the chain grows with the keys, not with the writes, for the price of one pass over
+   * the bits per capacity's worth of adds.
    */
   add(key: Uint8Array): void {
     if (this.state_ === "off") return;
-    const hash = bloomHash(key);
-    if (this.holds(hash)) return;
     let last = this.chain[this.chain.length - 1];
-    if (last.count >= last.capacity) this.chain.push((last = newLink(last.capacity * 2)));
-    last.filter.add(hash);
+    if (last.count >= last.capacity) {
+      last.count = last.filter.estimatedKeys();
+      if (last.count >= last.capacity * GROW_AT) this.chain.push((last = newLink(last.capacity * 2)));
+    }
+    last.filter.add(bloomHash(key));
     last.count++;
   }
 

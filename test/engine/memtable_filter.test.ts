@@ -22,6 +22,16 @@ describe("MemTableFilter", () => {
     for (let i = 0; i < 10_000; i++) if (filter.mayContain(bloomHash(utf8(`other:${i}`)))) positives++;
     expect(positives).toBeLessThan(300);
   });
+
+  test("estimates how many distinct keys it holds, repeats not counted", () => {
+    const filter = new MemTableFilter(10_000);
+    expect(filter.estimatedKeys()).toBe(0);
+    for (const n of [1_000, 5_000, 10_000]) {
+      for (let round = 0; round < 3; round++) for (let i = 0; i < n; i++) filter.add(bloomHash(utf8(`user:${i}`)));
+      const estimate = filter.estimatedKeys();
+      expect({ n, ok: Math.abs(estimate - n) < n * 0.1 }).toEqual({ n, ok: true });
+    }
+  });
 });
 
 describe("MemTable with an overloaded filter", () => {
