@@ -100,13 +100,18 @@ export class KeyPresence {
    * the bits per capacity's worth of adds.
    */
   add(key: Uint8Array): void {
+    this.addHash(bloomHash(key));
+  }
+
+  /** `add` of the key whose `bloomHash` is `hash`. */
+  addHash(hash: number): void {
     if (this.state_ === "off") return;
     let last = this.chain[this.chain.length - 1];
     if (last.count >= last.capacity) {
       last.count = last.filter.estimatedKeys();
       if (last.count >= last.capacity * GROW_AT) this.chain.push((last = newLink(last.capacity * 2)));
     }
-    last.filter.add(bloomHash(key));
+    last.filter.add(hash);
     last.count++;
   }
 
@@ -117,8 +122,13 @@ export class KeyPresence {
 
   /** False only when `key` certainly has no record; true for every key until ready. */
   mayExist(key: Uint8Array): boolean {
+    return this.mayExistHash(bloomHash(key));
+  }
+
+  /** `mayExist` of the key whose `bloomHash` is `hash`. */
+  mayExistHash(hash: number): boolean {
     if (this.state_ !== "ready") return true;
-    if (this.holds(bloomHash(key))) return true;
+    if (this.holds(hash)) return true;
     this.skipped++;
     return false;
   }

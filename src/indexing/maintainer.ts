@@ -9,6 +9,7 @@
  * another never leaves it answering for the old one.
  */
 import { binaryString } from "../engine/coding.ts";
+import { bloomHash } from "../engine/sstable/bloom.ts";
 import type { BatchReader, EngineOp } from "../engine/engine.ts";
 import { KIND_PUT } from "../engine/iterator.ts";
 import { encodeIndexValue } from "./value_codec.ts";
@@ -111,36 +112,42 @@ function enter(writer: IndexWriter, index: IndexInstance, key: Uint8Array, enc: 
 /**
  * Returns the batch with its index changes appended. `indexes` are the generations that
  * writes must maintain (ready and building; see IndexInstance.maintains). `presence`,
- * when given, lets a key it has never seen skip the previous-value read.
+ * when given, lets a key it has never seen skip the previous-value read, and records the
+ * keys this batch writes.
  */
 export function maintainIndexes(indexes: readonly IndexInstance[], ops: EngineOp[], reader: BatchReader, limits: BlockLimits, presence?: KeyPresence): EngineOp[] {
-  if (indexes.length === 0) return ops;
+  const recording = presence !== undefined && presence.recording;
+  if (indexes.length === 0) {
+    if (recording) recordKeys(presence, ops, undefined);
+    return ops;
+  }
   // Which indexes each op touches, and the previous values of the records they write:
   // read together (reader.getMany), once per key — a later write of the same key in
   // this batch sees the earlier one's value instead.
-  const applicable: (IndexInstance[] | undefined)[] = new Array(ops.length);
+  const applicable: (readonly IndexInstance[] | undefined)[] = new Array(ops.length);
   const ids: string[] = new Array(ops.length);
+  const hashes: number[] = recording ? new Array(ops.length) : [];
   /** Per key: its index in toRead, or -1 when it certainly has no record. */
   const readAt = new Map<string, number>();
   const toRead: Uint8Array[] = [];
   for (let o = 0; o < ops.length; o++) {
     const op = ops[o];
     if (op.internal) continue;
-    let touched: IndexInstance[] | undefined;
-    for (const index of indexes) {
-      if (index.inScope(op.key) && index.maintains(op.key)) (touched ??= []).push(index);
-    }
+    if (recording) hashes[o] = bloomHash(op.key);
+    const touched = touchedBy(indexes, op.key);
     if (!touched) continue;
     applicable[o] = touched;
     const id = binaryString(op.key);
     ids[o] = id;
     if (readAt.has(id)) continue;
-    if (presence !== undefined && !presence.mayExist(op.key)) readAt.set(id, -1);
+    if (recording && !presence.mayExistHash(hashes[o])) readAt.set(id, -1);
     else {
       readAt.set(id, toRead.length);
       toRead.push(op.key);
     }
   }
+  // After the checks above: a key of this batch is not a previous record of itself.
+  if (recording) recordKeys(presence, ops, hashes);
   if (readAt.size === 0) return ops;
   const stored = toRead.length > 0 ? reader.getMany(toRead) : [];
   const writer = new IndexWriter(reader, limits);
@@ -158,4 +165,21 @@ export function maintainIndexes(indexes: readonly IndexInstance[], ops: EngineOp
     for (const index of touched) indexRecordChange(writer, index, op.key, before, after);
   }
   return writer.isEmpty ? ops : [...ops, ...writer.finish()];
+}
+
+/** Records the keys `ops` put (a delete leaves no record); `hashes[o]`: op o's bloomHash when known. */
+function recordKeys(presence: KeyPresence, ops: EngineOp[], hashes: number[] | undefined): void {
+  for (let o = 0; o < ops.length; o++) {
+    const op = ops[o];
+    if (!op.internal && op.kind === KIND_PUT) presence.addHash(hashes?.[o] ?? bloomHash(op.key));
+  }
+}
+
+/** The indexes that maintain `key`; `indexes` itself when all do (no array per write). */
+function touchedBy(indexes: readonly IndexInstance[], key: Uint8Array): readonly IndexInstance[] | undefined {
+  let n = 0;
+  for (const index of indexes) if (index.inScope(key) && index.maintains(key)) n++;
+  if (n === 0) return undefined;
+  if (n === indexes.length) return indexes;
+  return indexes.filter((index) => index.inScope(key) && index.maintains(key));
 }

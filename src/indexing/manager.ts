@@ -8,7 +8,6 @@
 import type { Engine, EngineOp, PrepareBatch, ReadView } from "../engine/engine.ts";
 import type { CompactionHook } from "../engine/table_writer.ts";
 import { prefixEnd } from "../engine/coding.ts";
-import { KIND_PUT } from "../engine/iterator.ts";
 import { KvdbError } from "../engine/errors.ts";
 import { type IndexDefinition, definitionKey } from "./definition.ts";
 import { IndexInstance, type IndexState } from "./instance.ts";
@@ -70,11 +69,7 @@ export class IndexManager {
   /** The engine's write-path hook: index changes join each batch. */
   readonly prepare: PrepareBatch = (ops, reader) => {
     const live = this.instances.filter((i) => i.state !== "dropping");
-    const out = maintainIndexes(live, ops, reader, this.limits, this.presence);
-    // After the reads above: a key of this batch is not a previous record of itself. A
-    // delete leaves no record to remember.
-    if (this.presence.recording) for (const op of ops) if (!op.internal && op.kind === KIND_PUT) this.presence.add(op.key);
-    return out;
+    return maintainIndexes(live, ops, reader, this.limits, this.presence);
   };
 
   /** The engine's compaction hook: collapses posting blocks as they are rewritten. */
