@@ -29,7 +29,9 @@ export function encodePostingEntry(op: number, primaryKey: Uint8Array): Uint8Arr
 /** Appends one entry to `w`. */
 export function writePostingEntry(w: ByteWriter, op: number, primaryKey: Uint8Array): void {
   w.u8(op);
-  w.lengthPrefixed(primaryKey);
+  w.varint(primaryKey.length);
+  // Keys are short: `range` copies them without a native call.
+  w.range(primaryKey, 0, primaryKey.length);
 }
 
 /** The encoded size of an entry for `primaryKey`. */
