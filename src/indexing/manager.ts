@@ -7,7 +7,7 @@
  */
 import type { Engine, EngineOp, PrepareBatch, ReadView } from "../engine/engine.ts";
 import type { CompactionHook } from "../engine/table_writer.ts";
-import { prefixEnd } from "../engine/coding.ts";
+import { concatBytes, prefixEnd } from "../engine/coding.ts";
 import { KvdbError } from "../engine/errors.ts";
 import { type IndexDefinition, definitionKey } from "./definition.ts";
 import { IndexInstance, type IndexState } from "./instance.ts";
@@ -19,8 +19,9 @@ import { collapsePostingRecord } from "./compaction.ts";
 import { indexFigures, type IndexFigures } from "./figures.ts";
 import { KeyPresence } from "./key_presence.ts";
 
-/** Keys the presence scan adds between yields to the event loop. */
+/** Keys the presence scan adds per snapshot, between yields to the event loop. */
 const PRESENCE_SLICE = 5000;
+const ZERO = Uint8Array.of(0);
 
 export interface IndexManagerOptions {
   limits?: Partial<BlockLimits>;
@@ -302,10 +303,16 @@ export class IndexManager {
   }
 
   /**
-   * Starts `presence` and fills it with every key that existed at that moment. Both
-   * happen inside the serialized write path (a `writeWith` that writes nothing): every
-   * batch prepared later records its keys, every batch committed earlier is in the
-   * snapshot the scan reads.
+   * Starts `presence` and fills it with every key that existed at that moment. The start
+   * and the first snapshot happen inside the serialized write path (a `writeWith` that
+   * writes nothing): every batch prepared later records its keys, every batch committed
+   * earlier is in the snapshot.
+   *
+   * The scan goes on in slices, each through a fresh snapshot from the key after the last
+   * one, so that it pins no table for long (compactions may delete the files they
+   * replaced). A later snapshot still holds every key of the first that still exists;
+   * one deleted meanwhile needs no entry, and one written again was recorded by the write
+   * path.
    */
   private async scanPresence(engine: Engine, run: number): Promise<void> {
     let view: ReadView | undefined;
@@ -316,21 +323,30 @@ export class IndexManager {
       view = engine.readView();
       return [];
     });
-    if (!view) return;
-    try {
-      const it = view.iterator(new Uint8Array(0), USER_KEYSPACE_END);
-      let n = 0;
-      for (it.seekToFirst(); it.valid(); it.next()) {
-        this.presence.add(it.key());
-        if (++n % PRESENCE_SLICE === 0) {
-          await new Promise((resolve) => setImmediate(resolve));
-          if (run !== this.presenceRun || this.stopped || engine.isClosed) return;
+    let lower: Uint8Array = new Uint8Array(0);
+    while (view) {
+      let done: boolean;
+      try {
+        const it = view.iterator(lower, USER_KEYSPACE_END);
+        let last: Uint8Array | undefined;
+        let n = 0;
+        for (it.seekToFirst(); it.valid() && n < PRESENCE_SLICE; it.next(), n++) {
+          last = it.key();
+          this.presence.add(last);
         }
+        done = !it.valid();
+        // Strictly after the last key: the same bytes followed by 0x00.
+        if (last) lower = concatBytes([last, ZERO]);
+      } finally {
+        view.release();
+        view = undefined;
       }
-      if (run === this.presenceRun) this.presence.markReady();
-    } finally {
-      view.release();
+      if (done) break;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (run !== this.presenceRun || this.stopped || engine.isClosed) return;
+      view = engine.readView();
     }
+    if (run === this.presenceRun) this.presence.markReady();
   }
 
   private requireEngine(): Engine {
