@@ -238,18 +238,8 @@ export class Block {
   find(key: Uint8Array, snapshotSeq: number): number {
     if (this.entriesEnd === this.start) return -1;
     const d = this.data;
-    // Last restart point whose entry sorts before (key, snapshotSeq): the answer is at or after it.
-    let lo = 0;
-    let hi = this.restartCount - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      const p = this.restartOffset(mid);
-      this.parseHeader(p);
-      if (this.hShared !== 0) this.fail("restart point with a shared key prefix", p);
-      const c = compareRange(d, this.hKeyStart, this.hKeyStart + this.hUnshared, key);
-      if (c < 0 || (c === 0 && this.hSeq > snapshotSeq)) lo = mid;
-      else hi = mid - 1;
-    }
+    // The answer is at or after the last restart point whose entry sorts before (key, snapshotSeq).
+    const lo = this.restartBefore(key, snapshotSeq);
     // Scan forward without rebuilding keys. Invariant: the previous key P shares exactly
     // `matched` leading bytes with `key`, and P < key (or P = key when `equal`). The
     // next key K shares `shared` bytes with P (fewer than possible at a restart point):
@@ -301,10 +291,11 @@ export class Block {
   }
 
   /**
-   * The last restart point whose key sorts before `target` (0 if none): the entries from
-   * there on hold every entry >= target and the last one <= target.
+   * The last restart point whose entry sorts before (`target`, `seq`) in internal order
+   * (0 if none). With the default seq, the last one whose key sorts before `target`: the
+   * entries from there on hold every entry >= target and the last one <= target.
    */
-  restartBefore(target: Uint8Array): number {
+  restartBefore(target: Uint8Array, seq = Infinity): number {
     const d = this.data;
     let lo = 0;
     let hi = this.restartCount - 1;
@@ -313,7 +304,8 @@ export class Block {
       const p = this.restartOffset(mid);
       this.parseHeader(p);
       if (this.hShared !== 0) this.fail("restart point with a shared key prefix", p);
-      if (compareRange(d, this.hKeyStart, this.hKeyStart + this.hUnshared, target) < 0) lo = mid;
+      const c = compareRange(d, this.hKeyStart, this.hKeyStart + this.hUnshared, target);
+      if (c < 0 || (c === 0 && this.hSeq > seq)) lo = mid;
       else hi = mid - 1;
     }
     return lo;
