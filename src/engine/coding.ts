@@ -93,6 +93,13 @@ export function concatBytes(parts: Uint8Array[], total?: number): Uint8Array {
   return out;
 }
 
+/** Smallest key strictly greater than `key`: `key` followed by a zero byte (resuming a scan after it). */
+export function keySuccessor(key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(key.length + 1);
+  out.set(key);
+  return out;
+}
+
 /** Smallest key strictly greater than every key that starts with `prefix`, or undefined if none exists. */
 export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   const end = prefix.slice();

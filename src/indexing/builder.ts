@@ -7,13 +7,11 @@
  * from the last step, and no concurrent write slips between the read and the write.
  */
 import type { EngineOp, ReadView } from "../engine/engine.ts";
-import { concatBytes, prefixEnd } from "../engine/coding.ts";
+import { keySuccessor, prefixEnd } from "../engine/coding.ts";
 import { IndexWriter, type BlockLimits } from "./index_writer.ts";
 import { indexRecordChange } from "./maintainer.ts";
 import type { IndexInstance } from "./instance.ts";
 import { USER_KEYSPACE_END } from "./keys.ts";
-
-const ZERO = new Uint8Array([0]);
 
 export interface StepResult {
   ops: EngineOp[];
@@ -29,7 +27,7 @@ export interface StepResult {
  */
 export function backfillStep(index: IndexInstance, view: ReadView, limits: BlockLimits, maxKeys: number, retire: readonly IndexInstance[]): StepResult {
   const writer = new IndexWriter(view, limits);
-  const lower = index.cursor ? concatBytes([index.cursor, ZERO]) : index.scope;
+  const lower = index.cursor ? keySuccessor(index.cursor) : index.scope;
   const upper = prefixEnd(index.scope) ?? USER_KEYSPACE_END;
   const it = view.iterator(lower, upper);
   let last: Uint8Array | undefined;

@@ -19,7 +19,7 @@
  * serving while `POST /check` runs; the pinned snapshot keeps what it reads consistent.
  */
 import type { Engine, ReadView } from "../engine/engine.ts";
-import { binaryString, concatBytes, fromUtf8, prefixEnd, utf8 } from "../engine/coding.ts";
+import { binaryString, fromUtf8, keySuccessor, prefixEnd, utf8 } from "../engine/coding.ts";
 import { isKvdbError } from "../engine/errors.ts";
 import type { CheckProblem } from "../engine/check.ts";
 import type { IndexType } from "./definition.ts";
@@ -62,7 +62,6 @@ export interface IndexCheckOptions {
   maxReports?: number;
 }
 
-const ZERO = new Uint8Array([0]);
 /** Records read between two yields to the event loop. */
 const SLICE = 1000;
 
@@ -115,7 +114,7 @@ async function forEachRecord(view: ReadView, lower: Uint8Array, upper: Uint8Arra
       visit(last, it.value());
     }
     if (!it.valid() || !last) return;
-    from = concatBytes([last, ZERO]);
+    from = keySuccessor(last);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

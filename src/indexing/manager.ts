@@ -7,7 +7,7 @@
  */
 import type { Engine, EngineOp, PrepareBatch, ReadView } from "../engine/engine.ts";
 import type { CompactionHook } from "../engine/table_writer.ts";
-import { concatBytes, prefixEnd } from "../engine/coding.ts";
+import { keySuccessor, prefixEnd } from "../engine/coding.ts";
 import { KvdbError } from "../engine/errors.ts";
 import { type IndexDefinition, definitionKey } from "./definition.ts";
 import { IndexInstance, type IndexState } from "./instance.ts";
@@ -21,7 +21,6 @@ import { KeyPresence } from "./key_presence.ts";
 
 /** Keys the presence scan adds per snapshot, between yields to the event loop. */
 const PRESENCE_SLICE = 5000;
-const ZERO = Uint8Array.of(0);
 
 export interface IndexManagerOptions {
   limits?: Partial<BlockLimits>;
@@ -335,8 +334,7 @@ export class IndexManager {
           this.presence.add(last);
         }
         done = !it.valid();
-        // Strictly after the last key: the same bytes followed by 0x00.
-        if (last) lower = concatBytes([last, ZERO]);
+        if (last) lower = keySuccessor(last);
       } finally {
         view.release();
         view = undefined;

@@ -28,7 +28,7 @@
  */
 import type { Engine, ReadView } from "../engine/engine.ts";
 import type { SnapshotIterator } from "../engine/snapshot_iterator.ts";
-import { binaryBytes, binaryString, compareBytes, concatBytes, prefixEnd, utf8 } from "../engine/coding.ts";
+import { binaryBytes, binaryString, compareBytes, concatBytes, keySuccessor, prefixEnd, utf8 } from "../engine/coding.ts";
 import { TOP_K_CANDIDATES, type AccessPath, type DocumentStream, type PathCounters, type PlanHints, type PlannableIndex, type SortedAccessPath, type SortedCursor, type SortedStreams } from "../query/planner.ts";
 import type { ParsedQuery } from "../query/request.ts";
 import type { RawEntryCursor } from "../query/source.ts";
@@ -408,7 +408,7 @@ class SortedEntryCursor implements SortedCursor {
       // The entry of the position itself; the stream resumes strictly beyond it.
       const entry = concatBytes([prefix, after.value!, encodeEscaped(after.key)]);
       if (direction === 1) {
-        const next = concatBytes([entry, ZERO]);
+        const next = keySuccessor(entry);
         if (compareBytes(next, lower) > 0) lower = next;
       } else if (compareBytes(entry, upper) < 0) upper = entry;
     }
@@ -482,7 +482,7 @@ class ScopeCursor implements RawEntryCursor {
     const upper = scope.length === 0 ? USER_KEYSPACE_END : (prefixEnd(scope) ?? USER_KEYSPACE_END);
     let lower: Uint8Array | undefined = scope.length === 0 ? undefined : scope;
     if (afterKey !== undefined) {
-      const resume = concatBytes([afterKey, ZERO]);
+      const resume = keySuccessor(afterKey);
       if (lower === undefined || compareBytes(resume, lower) > 0) lower = resume;
     }
     this.it = view.iterator(lower, upper);

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { ByteReader, ByteWriter, DecodeError, binaryBytes, binaryString, compareBytes, fromUtf8, utf8 } from "../../src/engine/coding.ts";
+import { ByteReader, ByteWriter, DecodeError, binaryBytes, binaryString, compareBytes, fromUtf8, keySuccessor, utf8 } from "../../src/engine/coding.ts";
 import { mulberry32, testSeed } from "../support/random.ts";
 
 const SEED = testSeed("coding.test.ts");
@@ -59,4 +59,16 @@ test("binaryString is lossless and orders strings as compareBytes orders the byt
     if (byStrings !== byBytes) throw new Error(`seed ${SEED + 7}: ${Buffer.from(a).toString("hex")} vs ${Buffer.from(b).toString("hex")}`);
   }
   expect(binaryString(Uint8Array.of(0x61, 0x80, 0x62), 1, 2)).toBe("\u0080");
+});
+
+test("keySuccessor: the smallest key after `key`, so a scan resumed from it skips exactly `key`", () => {
+  const rand = mulberry32(testSeed("key successor"));
+  const keys: Uint8Array[] = [new Uint8Array(0), Uint8Array.of(0xff), Uint8Array.of(1, 0), Uint8Array.of(1, 0, 0)];
+  for (let i = 0; i < 300; i++) keys.push(Uint8Array.from({ length: Math.floor(rand() * 4) }, () => [0, 1, 0xfe, 0xff][Math.floor(rand() * 4)]));
+  for (const k of keys) {
+    const s = keySuccessor(k);
+    expect(compareBytes(s, k)).toBeGreaterThan(0);
+    // No key lies strictly between k and its successor.
+    for (const other of keys) if (compareBytes(other, k) > 0) expect(compareBytes(other, s)).toBeGreaterThanOrEqual(0);
+  }
 });
