@@ -480,7 +480,7 @@ export class Engine {
     const reader: BatchReader = {
       get: (key) => {
         if (overlay.size > 0) {
-          const id = keyId(key);
+          const id = binaryString(key);
           if (overlay.has(id)) return overlay.get(id);
         }
         return lookup(key, this.lastSeq, mems, this.current);
@@ -491,7 +491,7 @@ export class Engine {
         const rest: Uint8Array[] = [];
         const at: number[] = [];
         const out = keys.map((key, i) => {
-          const id = keyId(key);
+          const id = binaryString(key);
           if (overlay.has(id)) return overlay.get(id);
           rest.push(key);
           at.push(i);
@@ -512,7 +512,7 @@ export class Engine {
         continue;
       }
       // The last batch's writes are read by no one here.
-      if (g < group.length - 1) for (const op of w.ops) overlay.set(keyId(op.key), op.kind === KIND_PUT ? op.value : undefined);
+      if (g < group.length - 1) for (const op of w.ops) overlay.set(binaryString(op.key), op.kind === KIND_PUT ? op.value : undefined);
       kept.push(w);
     }
     return kept;
@@ -917,8 +917,6 @@ function toWalOp(op: EngineOp): BatchOp {
   return op.operand ? { kind: KIND_MERGE, key: op.key, value: op.operand } : op;
 }
 
-/** A Map key for bytes. */
-const keyId = (key: Uint8Array): string => binaryString(key);
 
 function closedError(): KvdbError {
   return new KvdbError("CLOSED", "the database is closed");

@@ -9,7 +9,8 @@
  *
  * Sized at creation for an expected number of keys: more keys only raise the false
  * positive rate (a false positive costs the tree search the filter would have saved),
- * never a wrong answer.
+ * never a wrong answer. The index layer's filter of existing keys
+ * (`indexing/key_presence.ts`) is a chain of these.
  */
 import { probesSet, setProbes } from "./sstable/bloom.ts";
 

@@ -28,10 +28,8 @@ import type { IndexInstance } from "./instance.ts";
 
 type Scalar = string | number | boolean | null;
 
-
 /** The values a filter pins the indexed field to, or why it does not. */
 type Terms = { values: Scalar[]; exact: boolean } | { rejected: string };
-
 
 export class EqualityIndexPlanner implements PlannableIndex {
   readonly name: string;

@@ -72,7 +72,6 @@ export class PostingCache {
   }
 }
 
-
 /** The posting list of `encodedValue` in `index`, as of `view`. */
 export function readPostingList(index: IndexInstance, encodedValue: Uint8Array, view: ReadView, cache?: PostingCache): PostingList {
   const term = termPrefix(index.dataPrefix, encodedValue);
